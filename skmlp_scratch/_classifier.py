@@ -1,0 +1,664 @@
+"""The scikit-learn estimator: validation, labels, and the training loop's driver.
+
+This is the only module that imports scikit-learn. It turns user input into
+arrays, hands them and ``self.coefs_`` / ``self.intercepts_`` to the NumPy core,
+and stores what comes back as fitted attributes.
+"""
+
+import copy
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ._activations import HIDDEN_ACTIVATIONS, get_activation
+from ._losses import USER_LOSSES, resolve_loss
+from ._network import Workspace, init_params, layer_sizes, predict_proba_chunked
+from ._optimizers import LEARNING_RATE_SCHEDULES, OPTIMIZERS
+from ._training import MinibatchSource, PlateauMonitor, fit_lbfgs, run_epoch
+
+_STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
+
+
+def _has_stochastic_solver(estimator):
+    if estimator.solver not in _STOCHASTIC_SOLVERS:
+        raise AttributeError(
+            f"partial_fit is only available for the stochastic solvers "
+            f"{_STOCHASTIC_SOLVERS}, not for solver={estimator.solver!r}."
+        )
+    return True
+
+
+def _copy_params(arrays):
+    return [a.copy() for a in arrays]
+
+
+class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-layer perceptron classifier with a forward and backward pass in NumPy.
+
+    A drop-in for :class:`sklearn.neural_network.MLPClassifier`: the parameters
+    it shares have the same names, defaults and meaning, so the two can be
+    swapped in a ``Pipeline`` or a parameter grid. It adds a choice of ``loss``,
+    keeps float32 input in float32 end to end, checks for divergence after
+    every batch, and leaves the estimator unchanged when ``fit`` fails.
+
+    The loss minimised is the weighted mean over samples of the per-sample loss,
+    plus ``0.5 * alpha * sum ||W||^2 / sum(sample_weight)``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Number of units of each hidden layer; ``(256, 128)`` means two hidden
+        layers. An empty tuple gives a network without hidden layers
+        (multinomial logistic regression).
+
+    activation : {"relu", "tanh", "logistic", "sigmoid", "identity"}, default="relu"
+        Activation of the hidden layers. ``"sigmoid"`` is another name for
+        ``"logistic"``.
+
+    loss : {"log_loss", "squared_error"}, default="log_loss"
+        ``"log_loss"`` is the cross-entropy of the output distribution
+        (categorical for multiclass, Bernoulli per output for binary and
+        multilabel). ``"squared_error"`` is half the mean squared difference
+        between the output probabilities and the one-hot targets.
+
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
+        ``"sgd"`` and ``"adam"`` train on mini-batches; ``"lbfgs"`` minimises the
+        full-batch loss with SciPy's L-BFGS-B, often best on small data sets.
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights (not the biases).
+
+    batch_size : int or "auto", default="auto"
+        Mini-batch size for the stochastic solvers; ``"auto"`` is
+        ``min(200, n_samples)``. A size above the number of training samples is
+        clipped to it with a warning.
+
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of the step size, for ``solver="sgd"`` only:
+        ``"invscaling"`` divides ``learning_rate_init`` by ``(t + 1) ** power_t``,
+        ``t`` being the samples seen; ``"adaptive"`` divides it by 5 each time
+        ``n_iter_no_change`` epochs pass without improvement.
+
+    learning_rate_init : float, default=0.001
+        Initial step size of ``"sgd"`` and ``"adam"``.
+
+    power_t : float, default=0.5
+        Exponent of the ``"invscaling"`` schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (L-BFGS).
+
+    shuffle : bool, default=True
+        Whether to visit the samples in a new random order every epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the early-stopping split. An
+        int gives bit-identical results from run to run.
+
+    tol : float, default=1e-4
+        Minimum improvement of the training loss (or validation score with
+        ``early_stopping``) that resets the ``n_iter_no_change`` count; the
+        gradient tolerance of L-BFGS.
+
+    verbose : bool or int, default=False
+        Print the loss (and validation score) after every epoch.
+
+    warm_start : bool, default=False
+        Start ``fit`` from the weights of the previous fit.
+
+    momentum : float, default=0.9
+        Momentum of ``"sgd"``, between 0 and 1.
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with ``"sgd"``.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        single-output targets), stop when its accuracy stops improving and
+        restore the weights of the best epoch. Stochastic solvers only.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out with ``early_stopping``.
+
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's first and second moment estimates, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Adam's term for numerical stability.
+
+    n_iter_no_change : int, default=10
+        Epochs without an improvement above ``tol`` before training stops (or,
+        with ``learning_rate="adaptive"``, before the step size is lowered).
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of ``"lbfgs"``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coefs_ : list of ndarray of shape (fan_in, fan_out)
+        Weight matrices, one per layer.
+    intercepts_ : list of ndarray of shape (fan_out,)
+        Bias vectors, one per layer.
+    loss_ : float
+        Loss at the end of training (the last epoch's mean loss for the
+        stochastic solvers).
+    loss_curve_ : list of float
+        Loss after every epoch (every iteration for ``"lbfgs"``).
+    best_loss_ : float or None
+        Lowest training loss reached; None with ``early_stopping``.
+    validation_scores_ : list of float or None
+        Validation accuracy after every epoch with ``early_stopping``.
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``.
+    n_iter_ : int
+        Epochs (or L-BFGS iterations) run by the last call.
+    t_ : int
+        Training samples seen by the stochastic solvers, over all calls.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units.
+    out_activation_ : str
+        Output activation: ``"softmax"`` (multiclass) or ``"logistic"``
+        (binary, multilabel).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` had string column names.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : scikit-learn's own MLP classifier.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skmlp_scratch import MLPScratchClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = MLPScratchClassifier(hidden_layer_sizes=(64,), max_iter=50,
+    ...                            random_state=0).fit(X / 16, y)
+    >>> clf.score(X / 16, y) > 0.95
+    True
+    """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "loss": [StrOptions(set(USER_LOSSES))],
+        "solver": [StrOptions({*_STOCHASTIC_SOLVERS, "lbfgs"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        loss="log_loss",
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.loss = loss
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # ------------------------------------------------------------------ fit
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 input is trained in float32, anything else
+            in float64.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, or a binary indicator matrix for multilabel problems.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples in the mean loss.
+
+        Returns
+        -------
+        self : MLPScratchClassifier
+            The fitted estimator. If fitting raises, the estimator keeps
+            exactly the state it had before the call.
+        """
+        return self._fit_all_or_nothing(X, y, sample_weight, incremental=False)
+
+    @available_if(_has_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of the stochastic solver over ``(X, y)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        classes : array-like of shape (n_classes,), default=None
+            All classes that can appear in ``y``; required on the first call,
+            ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : MLPScratchClassifier
+        """
+        return self._fit_all_or_nothing(X, y, sample_weight, incremental=True,
+                                        classes=classes)
+
+    def _fit_all_or_nothing(self, X, y, sample_weight, incremental, classes=None):
+        # Every attribute fit may touch is learned state; parameters stay as set.
+        params = self.get_params(deep=False)
+        saved = {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in params}
+        try:
+            return self._fit(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            for key in [k for k in vars(self) if k not in params]:
+                delattr(self, key)
+            vars(self).update(saved)
+            raise
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        hidden = self._validated_hidden_layer_sizes()
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True.")
+        keep_weights = (incremental or self.warm_start) and hasattr(self, "coefs_")
+        X, Y, sample_weight = self._validate_training_data(
+            X, y, sample_weight, incremental, classes, reset=not keep_weights)
+
+        if keep_weights:
+            rng = self._rng
+            if self.coefs_[0].dtype != X.dtype:
+                X = X.astype(self.coefs_[0].dtype)
+        else:
+            rng = check_random_state(self.random_state)
+            self._initialize(X, Y, hidden, rng)
+        Y = Y.astype(X.dtype)
+        activations = self._layer_activations()
+        loss = resolve_loss(self.loss, self.out_activation_)
+
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X, Y, sample_weight, activations, loss)
+        else:
+            self._fit_stochastic(X, Y, sample_weight, activations, loss, rng,
+                                 incremental)
+        self._rng = rng
+        return self
+
+    def _validated_hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if not all(isinstance(s, Integral) and s > 0 for s in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must hold positive integers, one per hidden "
+                f"layer; got {self.hidden_layer_sizes!r}."
+            )
+        return [int(s) for s in sizes]
+
+    def _validate_training_data(self, X, y, sample_weight, incremental, classes, reset):
+        X, y = validate_data(self, X, y, accept_sparse="csr", multi_output=True,
+                             dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                                 ensure_non_negative=True)
+            if not sample_weight.any():
+                raise ValueError("sample_weight is zero for every sample; at least "
+                                 "one sample needs a positive weight.")
+
+        if incremental:
+            if _check_partial_fit_first_call(self, classes):
+                multilabel = type_of_target(y) == "multilabel-indicator"
+                self._label_binarizer = LabelBinarizer().fit(y if multilabel
+                                                             else self.classes_)
+                self.classes_ = self._label_binarizer.classes_
+                if not multilabel and len(self.classes_) < 2:
+                    raise ValueError("`classes` must hold at least 2 classes; got "
+                                     f"{self.classes_}.")
+            self._check_known_classes(y, "`y` has classes not in `classes_` (given to "
+                                         "the first partial_fit)")
+        elif self.warm_start and not reset:
+            self._check_known_classes(y, "warm_start needs `y` to have the classes of "
+                                         "the previous fit", exact=True)
+        else:
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+            self._check_two_classes(y, sample_weight)
+        return X, self._label_binarizer.transform(y), sample_weight
+
+    def _check_known_classes(self, y, message, exact=False):
+        classes = unique_labels(y)
+        unknown = np.setdiff1d(classes, self.classes_)
+        if len(unknown) or (exact and len(classes) != len(self.classes_)):
+            raise ValueError(f"{message}: expected {self.classes_}, got {classes}.")
+
+    def _check_two_classes(self, y, sample_weight):
+        if y.ndim == 2:  # multilabel: each column is its own binary problem
+            return
+        present = self.classes_
+        if sample_weight is not None:
+            present = np.unique(y[sample_weight > 0])
+        if len(present) < 2:
+            raise ValueError(
+                "MLPScratchClassifier needs samples of at least 2 classes (with "
+                f"positive sample_weight); got only the class {present[0]!r}."
+            )
+
+    def _initialize(self, X, Y, hidden, rng):
+        self.n_outputs_ = Y.shape[1]
+        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        self.out_activation_ = "softmax" if multiclass else "logistic"
+        sizes = layer_sizes(X.shape[1], hidden, self.n_outputs_)
+        self.n_layers_ = len(sizes)
+        self.coefs_, self.intercepts_ = init_params(sizes, self._layer_activations(),
+                                                    X.dtype, rng)
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_curve_ = []
+        self.best_loss_ = None if self.early_stopping else np.inf
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.best_validation_score_ = -np.inf if self.early_stopping else None
+        self._no_improvement_count = 0
+        if hasattr(self, "_optimizer"):
+            del self._optimizer
+
+    def _layer_activations(self):
+        hidden = get_activation(self.activation)
+        return [hidden] * (self.n_layers_ - 2) + [get_activation(self.out_activation_)]
+
+    # ------------------------------------------------------------- L-BFGS
+
+    def _fit_lbfgs(self, X, Y, sample_weight, activations, loss):
+        result = fit_lbfgs(X, Y, sample_weight, self.coefs_, self.intercepts_,
+                           activations, loss, self.alpha, self.max_iter, self.max_fun,
+                           self.tol, self.verbose)
+        self.n_iter_ = int(result.nit)
+        self.loss_ = float(result.fun)
+        self.loss_curve_ = list(result.loss_curve)
+        self.best_loss_ = min(self.loss_curve_, default=self.loss_)
+        if result.status == 1:
+            warnings.warn(
+                f"lbfgs stopped after max_iter={self.max_iter} iterations or "
+                f"max_fun={self.max_fun} loss evaluations without converging "
+                f"({result.message}). Increase max_iter / max_fun or scale the data.",
+                ConvergenceWarning,
+            )
+
+    # --------------------------------------------------------- stochastic
+
+    def _fit_stochastic(self, X, Y, sample_weight, activations, loss, rng, incremental):
+        X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight,
+                                                                 rng)
+        batch_size = self._batch_size(X.shape[0])
+        if not (incremental and hasattr(self, "_optimizer")):
+            self._optimizer = self._make_optimizer()
+        batches = MinibatchSource(X, Y, sample_weight, batch_size, self.shuffle)
+        workspace = Workspace([X.shape[1]] + [W.shape[1] for W in self.coefs_],
+                              batch_size, X.dtype)
+        monitor = PlateauMonitor(self.tol, count=self._no_improvement_count,
+                                 best=self._best_monitored_score())
+        best = last = (_copy_params(self.coefs_), _copy_params(self.intercepts_))
+        self.loss_curve_ = list(self.loss_curve_)
+        if validation is not None:
+            self.validation_scores_ = list(self.validation_scores_)
+        self.n_iter_ = 0
+        try:
+            for _ in range(1 if incremental else self.max_iter):
+                start = time.perf_counter()
+                self.loss_ = run_epoch(batches, rng, self.coefs_, self.intercepts_,
+                                       activations, loss, self.alpha, self._optimizer,
+                                       workspace, epoch=self.n_iter_ + 1)
+                self.n_iter_ += 1
+                self.t_ += X.shape[0]
+                last = (_copy_params(self.coefs_), _copy_params(self.intercepts_))
+                if self._end_epoch(monitor, validation, time.perf_counter() - start):
+                    best = last
+                if self._should_stop(monitor, validation is not None):
+                    break
+            else:
+                if not incremental:
+                    warnings.warn(
+                        f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by the user; keeping the weights of "
+                          "the last completed epoch.")
+            self.coefs_, self.intercepts_ = last
+        if validation is not None:
+            self.coefs_, self.intercepts_ = best
+
+    def _split_validation(self, X, Y, sample_weight, rng):
+        if not self.early_stopping:
+            return X, Y, sample_weight, None
+        single_output = self._label_binarizer.y_type_ != "multilabel-indicator"
+        stratify = self._label_binarizer.inverse_transform(Y) if single_output else None
+        arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
+        try:
+            parts = train_test_split(*arrays, test_size=self.validation_fraction,
+                                     random_state=rng, stratify=stratify)
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping could not hold out validation_fraction="
+                f"{self.validation_fraction} of {X.shape[0]} samples with every "
+                f"class represented: {exc} Increase validation_fraction or the "
+                "number of samples, or set early_stopping=False."
+            ) from exc
+        X_tr, X_val, Y_tr, Y_val = parts[:4]
+        sw_tr, sw_val = parts[4:] if sample_weight is not None else (None, None)
+        if X_val.shape[0] < 2:
+            raise ValueError("The validation set is too small. Increase "
+                             "'validation_fraction' or the size of your dataset.")
+        y_val = self._label_binarizer.inverse_transform(Y_val)
+        return X_tr, Y_tr, sw_tr, (X_val, y_val, sw_val)
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(f"batch_size={self.batch_size} is larger than the "
+                          f"{n_samples} training samples; it is clipped to "
+                          f"{n_samples}.")
+        return min(self.batch_size, n_samples)
+
+    def _make_optimizer(self):
+        params = self.coefs_ + self.intercepts_
+        if self.solver == "sgd":
+            return OPTIMIZERS["sgd"](params, self.learning_rate_init, self.learning_rate,
+                                     self.momentum, self.nesterovs_momentum,
+                                     self.power_t)
+        return OPTIMIZERS["adam"](params, self.learning_rate_init, self.beta_1,
+                                  self.beta_2, self.epsilon)
+
+    def _best_monitored_score(self):
+        if self.early_stopping:
+            return self.best_validation_score_
+        return -self.best_loss_
+
+    def _end_epoch(self, monitor, validation, seconds):
+        """Record the epoch; return whether its weights are the best so far."""
+        self.loss_curve_.append(self.loss_)
+        if validation is None:
+            is_best = monitor.update(-self.loss_)
+            self.best_loss_ = -monitor.best
+        else:
+            X_val, y_val, sw_val = validation
+            P_val = predict_proba_chunked(X_val, self.coefs_, self.intercepts_,
+                                          self._layer_activations())
+            score = accuracy_score(y_val, self._labels_from_outputs(P_val),
+                                   sample_weight=sw_val)
+            self.validation_scores_.append(score)
+            is_best = monitor.update(score)
+            self.best_validation_score_ = monitor.best
+        self._no_improvement_count = monitor.count
+        self._optimizer.on_epoch_end(self.t_)
+        if self.verbose:
+            line = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
+            if validation is not None:
+                line += f", validation score = {self.validation_scores_[-1]:.6f}"
+            print(f"{line} ({seconds:.2f} s)")
+        return is_best
+
+    def _should_stop(self, monitor, early_stopping):
+        if monitor.count <= self.n_iter_no_change:
+            return False
+        what = "Validation score" if early_stopping else "Training loss"
+        message = (f"{what} did not improve more than tol={self.tol} for "
+                   f"{self.n_iter_no_change} consecutive epochs.")
+        stop = self._optimizer.on_plateau(self.verbose)
+        if self.verbose:
+            print(message + (" Stopping." if stop else ""))
+        if not stop:
+            monitor.count = self._no_improvement_count = 0
+        return stop
+
+    # -------------------------------------------------------------- predict
+
+    def _network_outputs(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32),
+                          reset=False)
+        return predict_proba_chunked(X, self.coefs_, self.intercepts_,
+                                     self._layer_activations())
+
+    def _labels_from_outputs(self, P):
+        return self._label_binarizer.inverse_transform(
+            P.ravel() if self.n_outputs_ == 1 else P)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            For multilabel problems, the probability of each label on its own.
+        """
+        P = self._network_outputs(X)
+        if self.n_outputs_ == 1:
+            P = np.hstack([1 - P, P])
+        return P
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Predicted classes.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Labels from ``classes_``; an indicator matrix for multilabel problems.
+        """
+        return self._labels_from_outputs(self._network_outputs(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = True
+        return tags

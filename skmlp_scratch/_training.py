@@ -1,0 +1,261 @@
+"""Training steps: mini-batches, one epoch, plateau tracking and full-batch L-BFGS.
+
+NumPy and SciPy only. The estimator chains these steps; each can be read and
+tested alone. Divergence is checked after every batch, so it is reported at the
+epoch and batch where it happens.
+"""
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+
+from ._network import Workspace, loss_and_gradients
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss or the parameters became non-finite during training."""
+
+
+def iter_minibatches(n_samples, batch_size, rng=None):
+    """Yield the rows of each mini-batch of one epoch.
+
+    Parameters
+    ----------
+    n_samples : int
+    batch_size : int
+        Between 1 and ``n_samples``.
+    rng : numpy.random.RandomState or None, default=None
+        Shuffles the order of the rows when given.
+
+    Yields
+    ------
+    rows : slice or ndarray of int
+        A slice when the order is kept, sorted positions in a permutation
+        otherwise. The permutation shuffles indices, not X, so an epoch never
+        copies the data.
+    """
+    order = None if rng is None or batch_size >= n_samples else rng.permutation(n_samples)
+    for start in range(0, n_samples, batch_size):
+        stop = min(start + batch_size, n_samples)
+        yield slice(start, stop) if order is None else order[start:stop]
+
+
+class MinibatchSource:
+    """Mini-batches of ``(X, Y, sample_weight)`` gathered into reused buffers.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,) or None
+    batch_size : int
+        Between 1 and ``n_samples``.
+    shuffle : bool
+        Whether each epoch visits the rows in a new random order.
+    """
+
+    def __init__(self, X, Y, sample_weight, batch_size, shuffle):
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.n_samples = X.shape[0]
+        gather = shuffle and batch_size < self.n_samples
+        self._X_buf = (np.empty((batch_size, X.shape[1]), dtype=X.dtype)
+                       if gather and not sp.issparse(X) else None)
+        self._Y_buf = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype) if gather else None
+
+    def epoch(self, rng):
+        """Yield ``(X_batch, Y_batch, sample_weight_batch)`` for one epoch.
+
+        The dense batches are views of buffers overwritten by the next batch.
+        """
+        for rows in iter_minibatches(self.n_samples, self.batch_size,
+                                     rng if self.shuffle else None):
+            if isinstance(rows, slice):
+                Xb, Yb = self.X[rows], self.Y[rows]
+            else:
+                n = len(rows)
+                Xb = (self.X[rows] if self._X_buf is None
+                      else np.take(self.X, rows, axis=0, out=self._X_buf[:n]))
+                Yb = np.take(self.Y, rows, axis=0, out=self._Y_buf[:n])
+            swb = None if self.sample_weight is None else self.sample_weight[rows]
+            yield Xb, Yb, swb
+
+
+def check_finite(loss_value, params, where):
+    """Raise :class:`TrainingDivergedError` if the loss or a parameter is not finite.
+
+    Parameters
+    ----------
+    loss_value : float
+    params : list of ndarray or None
+        Checked only when given (a sum is the cheapest test for inf and NaN).
+    where : str
+        Where training is, for the message (``"epoch 3, batch 12"``).
+    """
+    if np.isfinite(loss_value) and (
+        params is None or all(np.isfinite(np.sum(p)) for p in params)
+    ):
+        return
+    what = "the loss" if not np.isfinite(loss_value) else "the weights"
+    raise TrainingDivergedError(
+        f"Training diverged at {where}: {what} became non-finite "
+        f"(loss={loss_value!r}). Try a smaller learning_rate_init, a larger alpha, "
+        "or standardised features (e.g. StandardScaler in a Pipeline)."
+    )
+
+
+def run_epoch(batches, rng, coefs, intercepts, activations, loss, alpha, optimizer,
+              workspace, epoch):
+    """One pass over the training data; parameters are updated in place.
+
+    Parameters
+    ----------
+    batches : MinibatchSource
+    rng : numpy.random.RandomState
+    coefs, intercepts : list of ndarray
+        Updated in place.
+    activations : list of Activation
+    loss : Loss
+    alpha : float
+    optimizer : object with ``update(params, grads)``
+    workspace : Workspace
+        At least ``batches.batch_size`` rows.
+    epoch : int
+        Number of this epoch (from 1), for error messages.
+
+    Returns
+    -------
+    loss : float
+        Mean of the batch losses, each weighted by its number of samples.
+    """
+    params = coefs + intercepts
+    grads = workspace.coef_grads + workspace.intercept_grads
+    accumulated = 0.0
+    for batch, (Xb, Yb, swb) in enumerate(batches.epoch(rng), start=1):
+        if swb is not None and not swb.any():
+            continue  # all-zero weights: this batch has no mean to descend
+        value = loss_and_gradients(Xb, Yb, swb, coefs, intercepts, activations, loss,
+                                   alpha, workspace)
+        check_finite(value, None, f"epoch {epoch}, batch {batch}")
+        optimizer.update(params, grads)
+        accumulated += value * Xb.shape[0]
+    mean = accumulated / batches.n_samples
+    check_finite(mean, params, f"the end of epoch {epoch}")
+    return mean
+
+
+class PlateauMonitor:
+    """Counts epochs without an improvement larger than ``tol``.
+
+    Works on a score where higher is better (pass ``-loss`` for a loss), with
+    scikit-learn's rule: an epoch counts as no improvement unless its score
+    beats the best so far by more than ``tol``.
+
+    Parameters
+    ----------
+    tol : float
+    best : float, default=-inf
+        Best score so far, e.g. from an earlier ``partial_fit``.
+    count : int, default=0
+        Epochs without improvement so far.
+    """
+
+    def __init__(self, tol, best=-np.inf, count=0):
+        self.tol = tol
+        self.best = best
+        self.count = count
+
+    def update(self, score):
+        """Record one epoch's score.
+
+        Returns
+        -------
+        is_best : bool
+            Whether ``score`` is the best so far (the weights worth keeping).
+        """
+        self.count = self.count + 1 if score < self.best + self.tol else 0
+        is_best = score > self.best
+        if is_best:
+            self.best = score
+        return is_best
+
+
+def flat_params(coefs, intercepts):
+    """Concatenate parameters into one float64 vector (coefs first, row-major)."""
+    return np.concatenate([a.ravel() for a in coefs + intercepts]).astype(np.float64)
+
+
+def unflatten_into(flat, arrays):
+    """Copy consecutive pieces of ``flat`` into ``arrays`` (casting as needed)."""
+    start = 0
+    for a in arrays:
+        stop = start + a.size
+        a[...] = flat[start:stop].reshape(a.shape)
+        start = stop
+
+
+def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
+              max_iter, max_fun, tol, verbose=0):
+    """Minimise the full-batch loss with SciPy's L-BFGS-B; parameters updated in place.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,) or None
+    coefs, intercepts : list of ndarray
+        Starting point; overwritten with the solution.
+    activations : list of Activation
+    loss : Loss
+    alpha : float
+    max_iter, max_fun : int
+        Limits on iterations and on loss evaluations.
+    tol : float
+        ``gtol`` of L-BFGS-B.
+    verbose : int, default=0
+
+    Returns
+    -------
+    result : scipy.optimize.OptimizeResult
+        With one more field, ``loss_curve``: the loss after every iteration.
+    """
+    params = coefs + intercepts
+    sizes = [coefs[0].shape[0]] + [W.shape[1] for W in coefs]
+    workspace = Workspace(sizes, X.shape[0], coefs[0].dtype)
+    grads = workspace.coef_grads + workspace.intercept_grads
+    flat_grad = np.empty(sum(p.size for p in params), dtype=np.float64)
+    n_evals = 0
+
+    def loss_and_flat_gradient(flat):
+        nonlocal n_evals
+        n_evals += 1
+        unflatten_into(flat, params)
+        value = loss_and_gradients(X, Y, sample_weight, coefs, intercepts, activations,
+                                   loss, alpha, workspace)
+        check_finite(value, None, f"L-BFGS evaluation {n_evals}")
+        start = 0
+        for g in grads:
+            flat_grad[start:start + g.size] = g.ravel()
+            start += g.size
+        return value, flat_grad.copy()
+
+    loss_curve = []
+
+    def record_iteration(intermediate_result):
+        loss_curve.append(float(intermediate_result.fun))
+        if verbose:
+            print(f"Iteration {len(loss_curve)}, loss = {loss_curve[-1]:.8f}")
+
+    result = scipy.optimize.minimize(
+        loss_and_flat_gradient,
+        flat_params(coefs, intercepts),
+        method="L-BFGS-B",
+        jac=True,
+        callback=record_iteration,
+        options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+    )
+    unflatten_into(result.x, params)
+    check_finite(result.fun, params, "the end of L-BFGS")
+    result.loss_curve = loss_curve
+    return result
