@@ -427,7 +427,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         if len(present) < 2:
             raise ValueError(
                 "MLPScratchClassifier needs samples of at least 2 classes (with "
-                f"positive sample_weight); got only the class {present[0]!r}."
+                f"positive sample_weight); got only one class: {present[0]}."
             )
 
     def _initialize(self, X, Y, hidden, rng):
