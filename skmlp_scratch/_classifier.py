@@ -462,7 +462,10 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         self.loss_ = float(result.fun)
         self.loss_curve_ = list(result.loss_curve)
         self.best_loss_ = min(self.loss_curve_, default=self.loss_)
-        if result.status == 1:
+        if result.interrupted:
+            warnings.warn("Training interrupted by the user; keeping the weights of "
+                          f"the last completed L-BFGS iteration ({self.n_iter_}).")
+        elif result.status == 1:
             warnings.warn(
                 f"lbfgs stopped after max_iter={self.max_iter} iterations or "
                 f"max_fun={self.max_fun} loss evaluations without converging "

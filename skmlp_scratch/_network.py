@@ -95,9 +95,13 @@ class Workspace:
         self.coef_grads = [np.empty((i, o), dtype=dtype) for i, o in zip(sizes, sizes[1:])]
         self.intercept_grads = [np.empty(o, dtype=dtype) for o in sizes[1:]]
 
-    def rows(self, arrays, n):
-        """Views of the first ``n`` rows: contiguous, so BLAS writes them directly."""
-        return [a[:n] for a in arrays]
+    def batch_views(self, n):
+        """Outputs and deltas cut to the first ``n`` rows.
+
+        Leading rows of a C-ordered array are contiguous, so BLAS writes into
+        these views directly.
+        """
+        return [a[:n] for a in self.outputs], [d[:n] for d in self.deltas]
 
 
 def _matmul_into(A, W, out):
@@ -216,13 +220,12 @@ def loss_and_gradients(X, Y, sample_weight, coefs, intercepts, activations, loss
         Weighted mean loss plus the L2 penalty.
     """
     n = X.shape[0]
-    outputs = workspace.rows(workspace.outputs, n)
+    outputs, deltas = workspace.batch_views(n)
     P = forward(X, coefs, intercepts, activations, outputs)
     scale, total = sample_scale(sample_weight, n, P.dtype)
     value = loss.value(Y, P, scale) + penalty(coefs, alpha, total)
-    backward(X, Y, scale, total, coefs, activations, loss, alpha, outputs,
-             workspace.rows(workspace.deltas, n), workspace.coef_grads,
-             workspace.intercept_grads)
+    backward(X, Y, scale, total, coefs, activations, loss, alpha, outputs, deltas,
+             workspace.coef_grads, workspace.intercept_grads)
     return value
 
 

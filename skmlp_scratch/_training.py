@@ -218,7 +218,9 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
     Returns
     -------
     result : scipy.optimize.OptimizeResult
-        With one more field, ``loss_curve``: the loss after every iteration.
+        With two more fields: ``loss_curve``, the loss after every iteration,
+        and ``interrupted``, True when a KeyboardInterrupt stopped L-BFGS (the
+        parameters are then those of the last completed iteration).
     """
     params = coefs + intercepts
     sizes = [coefs[0].shape[0]] + [W.shape[1] for W in coefs]
@@ -240,22 +242,30 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
             start += g.size
         return value, flat_grad.copy()
 
+    x0 = flat_params(coefs, intercepts)
+    last = {"x": x0, "fun": np.nan}  # the last completed iterate
     loss_curve = []
 
     def record_iteration(intermediate_result):
-        loss_curve.append(float(intermediate_result.fun))
+        last["x"] = intermediate_result.x.copy()
+        last["fun"] = float(intermediate_result.fun)
+        loss_curve.append(last["fun"])
         if verbose:
             print(f"Iteration {len(loss_curve)}, loss = {loss_curve[-1]:.8f}")
 
-    result = scipy.optimize.minimize(
-        loss_and_flat_gradient,
-        flat_params(coefs, intercepts),
-        method="L-BFGS-B",
-        jac=True,
-        callback=record_iteration,
-        options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
-    )
+    try:
+        result = scipy.optimize.minimize(
+            loss_and_flat_gradient, x0, method="L-BFGS-B", jac=True,
+            callback=record_iteration,
+            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+        )
+        result.interrupted = False
+    except KeyboardInterrupt:
+        # stop cleanly: keep the last iterate L-BFGS completed
+        result = scipy.optimize.OptimizeResult(
+            x=last["x"], fun=last["fun"], nit=len(loss_curve), status=-1,
+            message="interrupted by the user", interrupted=True)
     unflatten_into(result.x, params)
-    check_finite(result.fun, params, "the end of L-BFGS")
+    check_finite(result.fun if loss_curve else 0.0, params, "the end of L-BFGS")
     result.loss_curve = loss_curve
     return result
