@@ -1,0 +1,36 @@
+"""The estimator's docstring lists every registry entry, and its example runs."""
+
+import doctest
+import re
+
+import pytest
+
+import skmlp_scratch._classifier as classifier_module
+from skmlp_scratch import MLPScratchClassifier
+from skmlp_scratch._activations import HIDDEN_ACTIVATIONS
+from skmlp_scratch._losses import USER_LOSSES
+from skmlp_scratch._optimizers import LEARNING_RATE_SCHEDULES, OPTIMIZERS
+
+
+def documented_choices(parameter):
+    """The ``{"a", "b"}`` set on the docstring line that introduces ``parameter``."""
+    match = re.search(rf"^\s*{parameter} : \{{([^}}]*)\}}", MLPScratchClassifier.__doc__,
+                      flags=re.MULTILINE)
+    assert match, f"{parameter} is not documented with its choices"
+    return set(re.findall(r'"(\w+)"', match.group(1)))
+
+
+@pytest.mark.parametrize("parameter, registry", [
+    ("activation", HIDDEN_ACTIVATIONS),
+    ("loss", USER_LOSSES),
+    ("solver", [*OPTIMIZERS, "lbfgs"]),
+    ("learning_rate", LEARNING_RATE_SCHEDULES),
+])
+def test_docstring_lists_every_choice(parameter, registry):
+    assert documented_choices(parameter) == set(registry)
+
+
+def test_docstring_example_runs():
+    result = doctest.testmod(classifier_module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
