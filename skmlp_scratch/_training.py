@@ -30,8 +30,8 @@ def iter_minibatches(n_samples, batch_size, rng=None):
     Yields
     ------
     rows : slice or ndarray of int
-        A slice when the order is kept, sorted positions in a permutation
-        otherwise. The permutation shuffles indices, not X, so an epoch never
+        A slice when the order is kept, else the next ``batch_size`` entries
+        of a random permutation of the rows. The permutation shuffles indices, not X, so an epoch never
         copies the data.
     """
     order = None if rng is None or batch_size >= n_samples else rng.permutation(n_samples)
@@ -89,12 +89,12 @@ def check_finite(loss_value, params, where):
     ----------
     loss_value : float
     params : list of ndarray or None
-        Checked only when given (a sum is the cheapest test for inf and NaN).
+        Checked only when given.
     where : str
         Where training is, for the message (``"epoch 3, batch 12"``).
     """
     if np.isfinite(loss_value) and (
-        params is None or all(np.isfinite(np.sum(p)) for p in params)
+        params is None or all(np.isfinite(p).all() for p in params)
     ):
         return
     what = "the loss" if not np.isfinite(loss_value) else "the weights"
@@ -150,7 +150,7 @@ class PlateauMonitor:
 
     Works on a score where higher is better (pass ``-loss`` for a loss), with
     scikit-learn's rule: an epoch counts as no improvement unless its score
-    beats the best so far by more than ``tol``.
+    beats the best so far by at least ``tol``.
 
     Parameters
     ----------
