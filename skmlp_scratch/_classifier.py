@@ -361,11 +361,15 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         activations = self._layer_activations()
         loss = resolve_loss(self.loss, self.out_activation_)
 
-        if self.solver == "lbfgs":
-            self._fit_lbfgs(X, Y, sample_weight, activations, loss)
-        else:
-            self._fit_stochastic(X, Y, sample_weight, activations, loss, rng,
-                                 incremental)
+        # Non-finite values are caught by the training steps themselves, which
+        # raise TrainingDivergedError naming the epoch; NumPy's own overflow
+        # warnings on the way there would only be noise.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.solver == "lbfgs":
+                self._fit_lbfgs(X, Y, sample_weight, activations, loss)
+            else:
+                self._fit_stochastic(X, Y, sample_weight, activations, loss, rng,
+                                     incremental)
         self._rng = rng
         return self
 
@@ -436,8 +440,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         self.out_activation_ = "softmax" if multiclass else "logistic"
         sizes = layer_sizes(X.shape[1], hidden, self.n_outputs_)
         self.n_layers_ = len(sizes)
-        self.coefs_, self.intercepts_ = init_params(sizes, self._layer_activations(),
-                                                    X.dtype, rng)
+        self.coefs_, self.intercepts_ = init_params(
+            sizes, get_activation(self.activation), X.dtype, rng)
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -470,6 +474,13 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
                 f"lbfgs stopped after max_iter={self.max_iter} iterations or "
                 f"max_fun={self.max_fun} loss evaluations without converging "
                 f"({result.message}). Increase max_iter / max_fun or scale the data.",
+                ConvergenceWarning,
+            )
+        elif result.status != 0:
+            warnings.warn(
+                f"lbfgs failed to converge after {self.n_iter_} iterations "
+                f"({result.message}). Scaling the data, e.g. with StandardScaler, "
+                "usually helps.",
                 ConvergenceWarning,
             )
 

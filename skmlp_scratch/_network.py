@@ -35,19 +35,21 @@ def layer_sizes(n_features, hidden_layer_sizes, n_outputs):
     return [n_features, *hidden_layer_sizes, n_outputs]
 
 
-def init_params(sizes, activations, dtype, rng):
-    """Draw initial weights and biases, Glorot-uniform as scikit-learn does.
+def init_params(sizes, hidden_activation, dtype, rng):
+    """Draw initial weights and biases, Glorot-uniform exactly as scikit-learn does.
 
     Each layer draws its weights, then its biases, from
-    ``U(-b, b)`` with ``b = sqrt(factor / (fan_in + fan_out))``, ``factor = 2``
-    before a logistic layer and 6 otherwise (Glorot & Bengio, 2010).
+    ``U(-b, b)`` with ``b = sqrt(factor / (fan_in + fan_out))`` (Glorot &
+    Bengio, 2010). As in scikit-learn's MLP, ``factor`` is 2 for every layer
+    when the hidden activation is logistic and 6 otherwise, so the same
+    ``random_state`` gives both estimators the same starting weights.
 
     Parameters
     ----------
     sizes : list of int
         Units per layer, as returned by :func:`layer_sizes`.
-    activations : list of Activation
-        The activation of every non-input layer.
+    hidden_activation : Activation
+        The activation of the hidden layers.
     dtype : numpy dtype
         float32 or float64.
     rng : numpy.random.RandomState
@@ -58,9 +60,9 @@ def init_params(sizes, activations, dtype, rng):
     coefs : list of ndarray of shape (fan_in, fan_out)
     intercepts : list of ndarray of shape (fan_out,)
     """
+    factor = 2.0 if hidden_activation.name == "logistic" else 6.0
     coefs, intercepts = [], []
-    for fan_in, fan_out, act in zip(sizes[:-1], sizes[1:], activations):
-        factor = 2.0 if act.name == "logistic" else 6.0
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         bound = np.sqrt(factor / (fan_in + fan_out))
         coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype))
         intercepts.append(rng.uniform(-bound, bound, fan_out).astype(dtype))

@@ -82,7 +82,13 @@ class MinibatchSource:
             yield Xb, Yb, swb
 
 
-def check_finite(loss_value, params, where):
+STOCHASTIC_ADVICE = ("Try a smaller learning_rate_init, a larger alpha, or "
+                     "standardised features (e.g. StandardScaler in a Pipeline).")
+LBFGS_ADVICE = ("Try a larger alpha or standardised features (e.g. StandardScaler "
+                "in a Pipeline).")
+
+
+def check_finite(loss_value, params, where, advice=STOCHASTIC_ADVICE):
     """Raise :class:`TrainingDivergedError` if the loss or a parameter is not finite.
 
     Parameters
@@ -92,6 +98,8 @@ def check_finite(loss_value, params, where):
         Checked only when given.
     where : str
         Where training is, for the message (``"epoch 3, batch 12"``).
+    advice : str, default=STOCHASTIC_ADVICE
+        What the user can change, appended to the message.
     """
     if np.isfinite(loss_value) and (
         params is None or all(np.isfinite(p).all() for p in params)
@@ -100,8 +108,7 @@ def check_finite(loss_value, params, where):
     what = "the loss" if not np.isfinite(loss_value) else "the weights"
     raise TrainingDivergedError(
         f"Training diverged at {where}: {what} became non-finite "
-        f"(loss={loss_value!r}). Try a smaller learning_rate_init, a larger alpha, "
-        "or standardised features (e.g. StandardScaler in a Pipeline)."
+        f"(loss={loss_value!r}). {advice}"
     )
 
 
@@ -228,6 +235,9 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
     grads = workspace.coef_grads + workspace.intercept_grads
     flat_grad = np.empty(sum(p.size for p in params), dtype=np.float64)
     n_evals = 0
+    x0 = flat_params(coefs, intercepts)
+    last = {"x": x0, "fun": None}  # the last completed iterate
+    loss_curve = []
 
     def loss_and_flat_gradient(flat):
         nonlocal n_evals
@@ -235,16 +245,15 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
         unflatten_into(flat, params)
         value = loss_and_gradients(X, Y, sample_weight, coefs, intercepts, activations,
                                    loss, alpha, workspace)
-        check_finite(value, None, f"L-BFGS evaluation {n_evals}")
+        check_finite(value, None, f"L-BFGS iteration {len(loss_curve) + 1} "
+                     f"(loss evaluation {n_evals})", LBFGS_ADVICE)
+        if n_evals == 1:
+            last["fun"] = value  # the loss at x0, until an iteration completes
         start = 0
         for g in grads:
             flat_grad[start:start + g.size] = g.ravel()
             start += g.size
         return value, flat_grad.copy()
-
-    x0 = flat_params(coefs, intercepts)
-    last = {"x": x0, "fun": np.nan}  # the last completed iterate
-    loss_curve = []
 
     def record_iteration(intermediate_result):
         last["x"] = intermediate_result.x.copy()
@@ -261,11 +270,13 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
         )
         result.interrupted = False
     except KeyboardInterrupt:
+        if last["fun"] is None:
+            raise  # interrupted before the first loss: nothing worth keeping
         # stop cleanly: keep the last iterate L-BFGS completed
         result = scipy.optimize.OptimizeResult(
             x=last["x"], fun=last["fun"], nit=len(loss_curve), status=-1,
             message="interrupted by the user", interrupted=True)
     unflatten_into(result.x, params)
-    check_finite(result.fun if loss_curve else 0.0, params, "the end of L-BFGS")
+    check_finite(result.fun, params, "the end of L-BFGS", LBFGS_ADVICE)
     result.loss_curve = loss_curve
     return result

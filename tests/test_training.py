@@ -140,7 +140,7 @@ def _problem(seed=0, n=60):
     Y = np.eye(3)[labels]
     activations = [ACTIVATIONS["tanh"], ACTIVATIONS["softmax"]]
     sizes = layer_sizes(2, (8,), 3)
-    coefs, intercepts = init_params(sizes, activations, np.float64, rng)
+    coefs, intercepts = init_params(sizes, activations[0], np.float64, rng)
     loss = resolve_loss("log_loss", "softmax")
     return X, Y, coefs, intercepts, activations, loss, sizes
 
