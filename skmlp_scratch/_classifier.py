@@ -445,12 +445,16 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
+        self._reset_monitoring()
+        if hasattr(self, "_optimizer"):
+            del self._optimizer
+
+    def _reset_monitoring(self):
+        # early stopping watches the validation score, otherwise the training loss
         self.best_loss_ = None if self.early_stopping else np.inf
         self.validation_scores_ = [] if self.early_stopping else None
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._no_improvement_count = 0
-        if hasattr(self, "_optimizer"):
-            del self._optimizer
 
     def _layer_activations(self):
         hidden = get_activation(self.activation)
@@ -495,6 +499,8 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         batches = MinibatchSource(X, Y, sample_weight, batch_size, self.shuffle)
         workspace = Workspace([X.shape[1]] + [W.shape[1] for W in self.coefs_],
                               batch_size, X.dtype)
+        if self.early_stopping != (self.validation_scores_ is not None):
+            self._reset_monitoring()  # a warm start that switched early_stopping
         monitor = PlateauMonitor(self.tol, count=self._no_improvement_count,
                                  best=self._best_monitored_score())
         best = last = (_copy_params(self.coefs_), _copy_params(self.intercepts_))

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import make_blobs
+from sklearn.datasets import make_blobs, make_classification
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
@@ -234,6 +234,23 @@ def test_warm_start_adam_starts_lower_than_a_cold_start():
     assert len(cold.loss_curve_) == 20
     assert cold.loss_curve_[:10] == first_curve
     assert cold.loss_curve_[10] < 0.5 * first_curve[0]
+
+
+@pytest.mark.parametrize("first, second", [(False, True), (True, False)])
+def test_warm_start_can_switch_early_stopping(first, second):
+    X, y = make_classification(n_samples=200, n_features=6, n_informative=4,
+                               random_state=0)
+    clf = MLPScratchClassifier((8,), max_iter=5, warm_start=True, random_state=0,
+                               early_stopping=first)
+    _fit_quietly(clf, X, y)
+    _fit_quietly(clf.set_params(early_stopping=second), X, y)
+    if second:
+        assert len(clf.validation_scores_) == clf.n_iter_
+        assert clf.best_loss_ is None
+        assert clf.best_validation_score_ == max(clf.validation_scores_)
+    else:
+        assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+        assert clf.best_loss_ == min(clf.loss_curve_[-clf.n_iter_:])
 
 
 def test_warm_start_with_different_classes_raises():
