@@ -199,7 +199,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     >>> from sklearn.datasets import load_digits
     >>> from skmlp_scratch import MLPScratchClassifier
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = MLPScratchClassifier(hidden_layer_sizes=(64,), max_iter=50,
+    >>> clf = MLPScratchClassifier(hidden_layer_sizes=(64,), early_stopping=True,
     ...                            random_state=0).fit(X / 16, y)
     >>> clf.score(X / 16, y) > 0.95
     True

@@ -2,6 +2,7 @@
 
 import doctest
 import re
+import warnings
 
 import pytest
 
@@ -31,6 +32,8 @@ def test_docstring_lists_every_choice(parameter, registry):
 
 
 def test_docstring_example_runs():
-    result = doctest.testmod(classifier_module, optionflags=doctest.ELLIPSIS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an example that warns would puzzle its reader
+        result = doctest.testmod(classifier_module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
