@@ -1,8 +1,9 @@
-"""The estimator's docstring lists every registry entry, and its example runs."""
+"""The estimator's docstring lists every registry entry; its and README's examples run."""
 
 import doctest
 import re
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +38,15 @@ def test_docstring_example_runs():
         result = doctest.testmod(classifier_module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_readme_python_examples_run(capsys):
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+    assert blocks
+    for code in blocks:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            exec(compile(code, "README.md", "exec"), {})
+    score = float(capsys.readouterr().out.split()[-1])
+    assert score > 0.9
