@@ -31,8 +31,8 @@ def iter_minibatches(n_samples, batch_size, rng=None):
     ------
     rows : slice or ndarray of int
         A slice when the order is kept, else the next ``batch_size`` entries
-        of a random permutation of the rows. The permutation shuffles indices, not X, so an epoch never
-        copies the data.
+        of a random permutation of the rows. The permutation shuffles
+        indices, not X, so an epoch never copies the data.
     """
     order = None if rng is None or batch_size >= n_samples else rng.permutation(n_samples)
     for start in range(0, n_samples, batch_size):
@@ -189,8 +189,13 @@ class PlateauMonitor:
 
 
 def flat_params(coefs, intercepts):
-    """Concatenate parameters into one float64 vector (coefs first, row-major)."""
-    return np.concatenate([a.ravel() for a in coefs + intercepts]).astype(np.float64)
+    """Concatenate parameters (or their gradients) into one new float64 vector.
+
+    Coefs come first, each row-major, then intercepts: the order of
+    :func:`unflatten_into`.
+    """
+    return np.concatenate([a.ravel() for a in coefs + intercepts]).astype(
+        np.float64, copy=False)
 
 
 def unflatten_into(flat, arrays):
@@ -232,8 +237,6 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
     params = coefs + intercepts
     sizes = [coefs[0].shape[0]] + [W.shape[1] for W in coefs]
     workspace = Workspace(sizes, X.shape[0], coefs[0].dtype)
-    grads = workspace.coef_grads + workspace.intercept_grads
-    flat_grad = np.empty(sum(p.size for p in params), dtype=np.float64)
     n_evals = 0
     x0 = flat_params(coefs, intercepts)
     last = {"x": x0, "fun": None}  # the last completed iterate
@@ -249,11 +252,7 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
                      f"(loss evaluation {n_evals})", LBFGS_ADVICE)
         if n_evals == 1:
             last["fun"] = value  # the loss at x0, until an iteration completes
-        start = 0
-        for g in grads:
-            flat_grad[start:start + g.size] = g.ravel()
-            start += g.size
-        return value, flat_grad.copy()
+        return value, flat_params(workspace.coef_grads, workspace.intercept_grads)
 
     def record_iteration(intermediate_result):
         last["x"] = intermediate_result.x.copy()
