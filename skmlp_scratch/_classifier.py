@@ -508,17 +508,20 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         if validation is not None:
             self.validation_scores_ = list(self.validation_scores_)
         self.n_iter_ = 0
+        n_epochs = 1 if incremental else self.max_iter
+        started = time.perf_counter()
         try:
-            for _ in range(1 if incremental else self.max_iter):
-                start = time.perf_counter()
+            for _ in range(n_epochs):
                 self.loss_ = run_epoch(batches, rng, self.coefs_, self.intercepts_,
                                        activations, loss, self.alpha, self._optimizer,
                                        workspace, epoch=self.n_iter_ + 1)
                 self.n_iter_ += 1
                 self.t_ += X.shape[0]
                 last = (_copy_params(self.coefs_), _copy_params(self.intercepts_))
-                if self._end_epoch(monitor, validation, time.perf_counter() - start):
+                if self._end_epoch(monitor, validation):
                     best = last
+                if self.verbose:
+                    self._print_progress(n_epochs, time.perf_counter() - started)
                 if self._should_stop(monitor, validation is not None):
                     break
             else:
@@ -582,7 +585,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
             return self.best_validation_score_
         return -self.best_loss_
 
-    def _end_epoch(self, monitor, validation, seconds):
+    def _end_epoch(self, monitor, validation):
         """Record the epoch; return whether its weights are the best so far."""
         self.loss_curve_.append(self.loss_)
         if validation is None:
@@ -599,12 +602,17 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
             self.best_validation_score_ = monitor.best
         self._no_improvement_count = monitor.count
         self._optimizer.on_epoch_end(self.t_)
-        if self.verbose:
-            line = f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}"
-            if validation is not None:
-                line += f", validation score = {self.validation_scores_[-1]:.6f}"
-            print(f"{line} ({seconds:.2f} s)")
         return is_best
+
+    def _print_progress(self, n_epochs, elapsed):
+        line = f"epoch {self.n_iter_}/{n_epochs}  loss {self.loss_:.6f}"
+        if self.validation_scores_ is not None:
+            line += f"  val acc {self.validation_scores_[-1]:.4f}"
+        per_epoch = elapsed / self.n_iter_
+        # an upper bound: a plateau may stop training before n_epochs
+        left = per_epoch * (n_epochs - self.n_iter_)
+        print(f"{line}  {per_epoch:.2f} s/epoch  elapsed {elapsed:.1f} s  "
+              f"at most {left:.1f} s left", flush=True)
 
     def _should_stop(self, monitor, early_stopping):
         if monitor.count <= self.n_iter_no_change:

@@ -259,7 +259,8 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
         last["fun"] = float(intermediate_result.fun)
         loss_curve.append(last["fun"])
         if verbose:
-            print(f"Iteration {len(loss_curve)}, loss = {loss_curve[-1]:.8f}")
+            print(f"iteration {len(loss_curve)}/{max_iter}  loss {loss_curve[-1]:.6f}",
+                  flush=True)
 
     try:
         result = scipy.optimize.minimize(

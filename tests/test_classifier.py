@@ -694,14 +694,29 @@ def test_fit_leaves_global_numpy_state_untouched(params):
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_verbose_prints_one_iteration_line_per_epoch(solver, capsys):
+def test_verbose_prints_one_progress_line_per_epoch(solver, capsys):
     X, y = _blobs()
     clf = _fit_quietly(_small(solver=solver, max_iter=7, tol=0.0, verbose=True), X, y)
+    step = "iteration" if solver == "lbfgs" else "epoch"
     lines = [line for line in capsys.readouterr().out.splitlines()
-             if line.startswith("Iteration")]
+             if line.startswith(step)]
     assert len(lines) == clf.n_iter_ > 0
     for i, line in enumerate(lines, start=1):
-        assert re.match(rf"Iteration {i}, loss = \d+\.\d+", line), line
+        assert re.match(rf"{step} {i}/7  loss \d+\.\d+", line), line
+        if solver != "lbfgs":
+            elapsed, left = map(float, re.search(
+                r"elapsed (\S+) s  at most (\S+) s left", line).groups())
+            assert elapsed >= 0 and left >= 0
+            assert i < 7 or left == 0
+
+
+def test_verbose_with_early_stopping_shows_validation_accuracy(capsys):
+    X, y = _blobs()
+    clf = _fit_quietly(_small(max_iter=4, tol=0.0, early_stopping=True,
+                              verbose=True), X, y)
+    scores = [float(m) for m in re.findall(r"val acc (\d\.\d+)",
+                                           capsys.readouterr().out)]
+    np.testing.assert_allclose(scores, clf.validation_scores_, atol=5e-5)
 
 
 def test_not_verbose_prints_nothing(capsys):
