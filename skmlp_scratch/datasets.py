@@ -111,16 +111,21 @@ def _load_openml_images(key, data_home, dtype, timeout):
     from sklearn.datasets import fetch_openml
 
     spec = OPENML_DATASETS[key]
-    # pandas parses the 120 MB ARFF file in seconds; liac-arff is the pure-Python
-    # fallback scikit-learn ships, slower but with no extra dependency.
-    parser = "pandas" if importlib.util.find_spec("pandas") else "liac-arff"
+    parser = _arff_parser()
+    options = {}
+    if parser == "pandas":
+        # Read pixels straight into float32 (half the memory of float64) and
+        # the label as text: scikit-learn <= 1.9.1 fails on unquoted numeric
+        # categories with pandas >= 3.1 (scikit-learn issue #34892).
+        options["read_csv_kwargs"] = {"dtype": {
+            **dict.fromkeys(range(spec.n_pixels), np.float32), spec.n_pixels: str}}
     try:
         with _network_timeout(timeout), warnings.catch_warnings():
             # one clear error below replaces scikit-learn's "Retrying..." warning
             warnings.filterwarnings("ignore", "A network error occurred")
             X, y = fetch_openml(spec.name, version=spec.version, data_home=data_home,
                                 return_X_y=True, as_frame=False, parser=parser,
-                                n_retries=1, delay=0.5)
+                                n_retries=1, delay=0.5, **options)
     except (URLError, TimeoutError, ConnectionError) as exc:
         raise DatasetDownloadError(_offline_message(key, spec, data_home, exc)) from exc
 
@@ -130,9 +135,16 @@ def _load_openml_images(key, data_home, dtype, timeout):
                          f"{X.shape}, expected {expected}; the cache in data_home "
                          "may belong to another data set.")
     X = _scale_pixels(X, 255, dtype)
-    y = np.asarray(y).astype(np.int64)
+    # ARFF may quote nominal values ('5'); both parsers give text or numbers
+    y = np.char.strip(np.asarray(y).astype(str), "'\"").astype(np.int64)
     n = spec.n_train
     return X[:n], X[n:], y[:n], y[n:]
+
+
+def _arff_parser():
+    # pandas parses the 120 MB ARFF file in seconds; liac-arff is the pure-Python
+    # fallback scikit-learn ships, slower but with no extra dependency.
+    return "pandas" if importlib.util.find_spec("pandas") else "liac-arff"
 
 
 @contextlib.contextmanager
