@@ -655,7 +655,8 @@ def test_keyboard_interrupt_during_lbfgs_keeps_the_last_iteration():
     # about ten iterations a second here: 10**5 iterations would run for hours
     clf = MLPScratchClassifier(hidden_layer_sizes=(128,), solver="lbfgs",
                                max_iter=10**5, max_fun=10**6, tol=0.0, random_state=0)
-    timer = threading.Timer(1.0, _thread.interrupt_main)
+    # 2.5 s leaves room for a few iterations even on a loaded machine
+    timer = threading.Timer(2.5, _thread.interrupt_main)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         timer.start()
