@@ -74,10 +74,12 @@ class MinibatchSource:
             if isinstance(rows, slice):
                 Xb, Yb = self.X[rows], self.Y[rows]
             else:
+                # mode="clip" spares the copy of `out` NumPy makes to check
+                # bounds; the rows come from a permutation, so all are valid
                 n = len(rows)
-                Xb = (self.X[rows] if self._X_buf is None
-                      else np.take(self.X, rows, axis=0, out=self._X_buf[:n]))
-                Yb = np.take(self.Y, rows, axis=0, out=self._Y_buf[:n])
+                Xb = (self.X[rows] if self._X_buf is None else
+                      np.take(self.X, rows, axis=0, out=self._X_buf[:n], mode="clip"))
+                Yb = np.take(self.Y, rows, axis=0, out=self._Y_buf[:n], mode="clip")
             swb = None if self.sample_weight is None else self.sample_weight[rows]
             yield Xb, Yb, swb
 
