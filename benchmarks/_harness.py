@@ -1,0 +1,141 @@
+"""Shared pieces of the benchmarks: data, thread limits, resident memory, tables.
+
+Each measurement runs in a fresh Python process (``python -m`` of the
+benchmark with ``--worker``), so the peak memory one estimator adds is not
+hidden by what an earlier one left behind, and no run warms another's caches.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def load(data, dtype=np.float32):
+    """``X_train, X_test, y_train, y_test`` of ``digits`` or ``idx:DIRECTORY``."""
+    from skmlp_scratch.datasets import load_dataset
+
+    return load_dataset(data, dtype=dtype)
+
+
+def limit_threads(n_threads):
+    """Limit BLAS / OpenMP threads for the rest of this (worker) process."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(n_threads)
+
+
+def current_rss():
+    """Resident memory of this process in bytes, read from /proc."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class PeakMemory:
+    """Highest resident memory reached while the block runs, above its start.
+
+    Linux keeps a high-water mark of resident memory (``VmHWM``); writing 5
+    to ``/proc/self/clear_refs`` resets it to the current size, so the mark
+    read at the end is the peak of the block alone, found without a sampling
+    thread that would compete with the measured code for the GIL.
+    """
+
+    def __enter__(self):
+        release_freed_memory()
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        self.start = current_rss()
+        return self
+
+    def __exit__(self, *exc):
+        self.peak = max(_high_water_mark(), current_rss())
+
+    @property
+    def added_mib(self):
+        return (self.peak - self.start) / 2**20
+
+
+def release_freed_memory():
+    """Hand memory freed so far back to the system before a measurement.
+
+    glibc keeps freed blocks resident, up to tens of MiB; allocations that
+    reuse them would not show in the resident memory of the measured block.
+    """
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
+def _high_water_mark():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("/proc/self/status has no VmHWM line")
+
+
+def run_worker(script, args, n_threads):
+    """Run ``script --worker ARGS`` in a fresh process; return its JSON result."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(n_threads),
+               OPENBLAS_NUM_THREADS=str(n_threads), MKL_NUM_THREADS=str(n_threads))
+    done = subprocess.run([sys.executable, str(script), "--worker", *args], env=env,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"worker {args} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def emit(result):
+    """A worker's last line of output: its result as JSON."""
+    print(json.dumps(result), flush=True)
+
+
+def timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    out = function(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine_summary(n_threads):
+    import platform
+
+    import scipy
+    import sklearn
+
+    import skmlp_scratch
+
+    versions = (f"skmlp_scratch {skmlp_scratch.__version__}, numpy {np.__version__}, "
+                f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}")
+    try:
+        import torch
+        versions += f", torch {torch.__version__}"
+    except ImportError:
+        versions += ", torch not installed"
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"{n_threads} BLAS threads; Python {platform.python_version()}; {versions}")
+
+
+def write_result(name, text, data):
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.md").write_text(text)
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=1))
+    print(text)
+    print(f"\nwritten to {RESULTS / name}.md and .json")

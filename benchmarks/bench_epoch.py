@@ -1,0 +1,276 @@
+"""Epoch time of MLPScratchClassifier against scikit-learn's MLPClassifier and PyTorch.
+
+Same data, architecture, optimizer (Adam, lr 1e-3), batch, epochs, L2 and
+thread count for every peer. Each peer trains in its own fresh process, the
+peers run in alternating order, and the table reports the median epoch time
+after the first epoch, the ratio of ours to each peer, test accuracy, the peak
+resident memory the training added, and the matrix-product rate achieved
+against NumPy's own rate on the same shapes, measured in the same run.
+
+PyTorch is optional: ``pip install torch==2.13.0`` (that exact pin is the CPU
+build here; an unpinned install pulls a multi-GB CUDA build). Without it the
+torch row is skipped.
+
+Run (about 4 minutes on two cores)::
+
+    python benchmarks/bench_epoch.py --data idx:PATH/TO/fashion-mnist
+"""
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from _harness import (PeakMemory, emit, limit_threads, load, machine_summary,
+                      markdown_table, run_worker, write_result)
+
+PEERS = ["ours-float32", "sklearn-float32", "torch-float32", "ours-float64",
+         "sklearn-float64"]
+
+
+# ------------------------------------------------------------------ peers
+
+
+def train_ours(X, y, X_test, y_test, args):
+    from skmlp_scratch import MLPScratchClassifier
+
+    clf = MLPScratchClassifier(args.hidden, batch_size=args.batch_size,
+                               alpha=args.alpha, learning_rate_init=1e-3,
+                               random_state=0)
+    return _partial_fit_epochs(clf, X, y, X_test, y_test, args.epochs)
+
+
+def train_sklearn(X, y, X_test, y_test, args):
+    from sklearn.neural_network import MLPClassifier
+
+    clf = MLPClassifier(args.hidden, batch_size=args.batch_size, alpha=args.alpha,
+                        learning_rate_init=1e-3, random_state=0)
+    return _partial_fit_epochs(clf, X, y, X_test, y_test, args.epochs)
+
+
+def _partial_fit_epochs(clf, X, y, X_test, y_test, epochs):
+    # partial_fit runs exactly one epoch, the same for both estimators
+    classes = np.unique(y)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        clf.partial_fit(X, y, classes=classes)
+        times.append(time.perf_counter() - start)
+    return times, float(clf.score(X_test, y_test))
+
+
+def train_torch(X, y, X_test, y_test, args):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    sizes = [X.shape[1], *args.hidden]
+    layers = []
+    for fan_in, fan_out in zip(sizes, sizes[1:]):
+        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Linear(sizes[-1], int(y.max()) + 1))
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
+    # scikit-learn's L2 term adds alpha / batch_size * W to each batch gradient
+    optimizer = torch.optim.Adam(
+        [{"params": weights, "weight_decay": args.alpha / args.batch_size},
+         {"params": biases, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.999),
+        eps=1e-8)
+    loss_fn = nn.CrossEntropyLoss()
+    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
+    generator = torch.Generator().manual_seed(0)
+    times = []
+    for _ in range(args.epochs):
+        start = time.perf_counter()
+        order = torch.randperm(len(X_t), generator=generator)
+        for i in range(0, len(order), args.batch_size):
+            rows = order[i:i + args.batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss_fn(model(X_t[rows]), y_t[rows]).backward()
+            optimizer.step()
+        times.append(time.perf_counter() - start)
+    with torch.no_grad():
+        predicted = model(torch.from_numpy(X_test)).argmax(1).numpy()
+    return times, float(np.mean(predicted == y_test))
+
+
+TRAINERS = {"ours": train_ours, "sklearn": train_sklearn, "torch": train_torch}
+
+
+# ------------------------------------------------------------------ GEMM
+
+
+def gemm_calls(batch, sizes, dtype, rng):
+    """The matrix products of one training step, as closures on preallocated arrays.
+
+    Mirrors the core: ``A @ W`` forward, ``A_prev.T @ delta`` for the weight
+    gradients and ``delta @ W.T`` back to every hidden layer.
+    """
+    A = [rng.random((batch, s)).astype(dtype) for s in sizes]
+    W = [rng.random((i, o)).astype(dtype) for i, o in zip(sizes, sizes[1:])]
+    G = [np.empty_like(w) for w in W]
+    D = [np.empty_like(a) for a in A]
+    calls = []
+    for i in range(len(W)):
+        calls.append((lambda i=i: np.matmul(A[i], W[i], out=A[i + 1]),
+                      2 * batch * sizes[i] * sizes[i + 1]))
+        calls.append((lambda i=i: np.matmul(A[i].T, D[i + 1], out=G[i]),
+                      2 * batch * sizes[i] * sizes[i + 1]))
+        if i > 0:
+            calls.append((lambda i=i: np.matmul(D[i + 1], W[i].T, out=D[i]),
+                          2 * batch * sizes[i] * sizes[i + 1]))
+    return calls
+
+
+def flops_per_epoch(n_samples, batch, sizes):
+    """Multiply-adds x 2 of every matrix product an epoch executes."""
+    per_row = sum(2 * i * o * (3 if k > 0 else 2)
+                  for k, (i, o) in enumerate(zip(sizes, sizes[1:])))
+    return per_row * n_samples  # every product is linear in the batch rows
+
+
+def measure_gemm(dtype, args, n_features, n_outputs):
+    sizes = [n_features, *args.hidden, n_outputs]
+    calls = gemm_calls(args.batch_size, sizes, dtype, np.random.default_rng(0))
+    for call, _ in calls:  # warm up BLAS and the caches
+        call()
+    flops = sum(f for _, f in calls)
+    rates = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(100):
+            for call, _ in calls:
+                call()
+        rates.append(100 * flops / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+# ------------------------------------------------------------------ driver
+
+
+def worker(args):
+    limit_threads(args.threads)
+    peer, dtype_name = args.worker.rsplit("-", 1)
+    dtype = np.dtype(dtype_name)
+    X, X_test, y, y_test = load(args.data, dtype)
+    if peer == "gemm":
+        emit({"rate": measure_gemm(dtype, args, X.shape[1], int(y.max()) + 1)})
+        return
+    with PeakMemory() as memory:
+        times, accuracy = TRAINERS[peer](X, y, X_test, y_test, args)
+    emit({"times": times, "accuracy": accuracy, "rss_added_mib": memory.added_mib,
+          "n_samples": len(X), "n_features": X.shape[1], "n_outputs": int(y.max()) + 1})
+
+
+def torch_available():
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def run_all(args):
+    peers = [p for p in PEERS if not p.startswith("torch") or torch_available()]
+    if len(peers) < len(PEERS):
+        print("torch is not installed: its row is skipped "
+              "(pip install torch==2.13.0 for the CPU build)")
+    common = ["--data", args.data, "--epochs", str(args.epochs), "--batch-size",
+              str(args.batch_size), "--hidden", ",".join(map(str, args.hidden)),
+              "--threads", str(args.threads), "--alpha", str(args.alpha)]
+    runs = {p: [] for p in peers}
+    gemm = {}
+    for repeat in range(args.repeats):
+        # alternate the order so no peer always runs on a warmer or cooler machine
+        for peer in peers if repeat % 2 == 0 else peers[::-1]:
+            print(f"run {repeat + 1}/{args.repeats}: {peer}", flush=True)
+            runs[peer].append(run_worker(__file__, [peer, *common], args.threads))
+        for dtype in ("float32", "float64"):
+            gemm.setdefault(dtype, []).append(
+                run_worker(__file__, [f"gemm-{dtype}", *common], args.threads)["rate"])
+    return summarise(runs, gemm, args)
+
+
+def summarise(runs, gemm, args):
+    first = next(iter(runs.values()))[0]
+    sizes = [first["n_features"], *args.hidden, first["n_outputs"]]
+    flops = flops_per_epoch(first["n_samples"], args.batch_size, sizes)
+    gemm_rate = {d: statistics.median(r) for d, r in gemm.items()}
+    stats = {}
+    for peer, results in runs.items():
+        # every epoch after the first of every run
+        epochs = [t for r in results for t in r["times"][1:]]
+        stats[peer] = {
+            "seconds_per_epoch": statistics.median(epochs),
+            "accuracy": statistics.median(r["accuracy"] for r in results),
+            "rss_added_mib": max(r["rss_added_mib"] for r in results),
+        }
+    rows = []
+    for peer, s in stats.items():
+        name, dtype = peer.rsplit("-", 1)
+        ours = stats[f"ours-{dtype}"]["seconds_per_epoch"]
+        achieved = flops / s["seconds_per_epoch"]
+        s.update(ratio_ours_to_peer=ours / s["seconds_per_epoch"],
+                 samples_per_second=first["n_samples"] / s["seconds_per_epoch"],
+                 gflops=achieved / 1e9, percent_of_gemm=100 * achieved / gemm_rate[dtype])
+        rows.append([name, dtype, f"{s['seconds_per_epoch']:.3f}",
+                     "-" if name == "ours" else f"{s['ratio_ours_to_peer']:.2f}",
+                     f"{s['samples_per_second']:,.0f}", f"{s['accuracy']:.4f}",
+                     f"{s['rss_added_mib']:.1f}", f"{s['gflops']:.1f}",
+                     f"{s['percent_of_gemm']:.0f} %"])
+    header = ["peer", "input", "s/epoch", "ours / peer", "samples/s", "test acc",
+              "peak RSS added (MiB)", "GFLOP/s", "% of GEMM rate"]
+    text = "\n".join([
+        f"# Epoch time: {args.data.split('/')[-1]}, {'-'.join(map(str, sizes))}, "
+        f"batch {args.batch_size}, Adam, {args.epochs} epochs",
+        "",
+        f"Machine: {machine_summary(args.threads)}.",
+        f"Median epoch time after the first epoch over {args.repeats} alternating "
+        f"runs per peer. NumPy GEMM rate on the training shapes, same run: "
+        f"{gemm_rate['float32'] / 1e9:.1f} GFLOP/s (float32), "
+        f"{gemm_rate['float64'] / 1e9:.1f} GFLOP/s (float64); "
+        f"{flops / 1e9:.1f} GFLOP of matrix products per epoch.",
+        "",
+        markdown_table(header, rows),
+        "",
+        f"Reproduce: `python benchmarks/bench_epoch.py --data {args.data}`",
+        "",
+    ])
+    data = {"settings": {k: v for k, v in vars(args).items() if k != "worker"},
+            "gemm_rate": gemm_rate, "flops_per_epoch": flops, "peers": stats,
+            "runs": runs}
+    write_result(args.name, text, data)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default="digits",
+                        help="'digits' or 'idx:DIRECTORY' of MNIST-format files")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--hidden", default="256,128",
+                        type=lambda s: tuple(int(v) for v in s.split(",")))
+    parser.add_argument("--alpha", type=float, default=1e-4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--name", default=None,
+                        help="result file name under benchmarks/results/")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.name is None:
+        args.name = "epoch_" + ("digits" if args.data == "digits"
+                                else Path(args.data[4:]).name)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.worker:
+        worker(args)
+    else:
+        run_all(args)
+
+
+if __name__ == "__main__":
+    main()
