@@ -133,6 +133,11 @@ def machine_summary(n_threads):
             f"{n_threads} BLAS threads; Python {platform.python_version()}; {versions}")
 
 
+def result_name(prefix, data):
+    """``prefix_digits`` or ``prefix_<folder>`` for ``--data idx:.../<folder>``."""
+    return f"{prefix}_" + ("digits" if data == "digits" else Path(data[4:]).name)
+
+
 def write_result(name, text, data):
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.md").write_text(text)

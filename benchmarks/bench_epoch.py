@@ -19,11 +19,10 @@ Run (about 4 minutes on two cores)::
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 
-from _harness import (PeakMemory, emit, limit_threads, load, machine_summary,
+from _harness import (result_name, PeakMemory, emit, limit_threads, load, machine_summary,
                       markdown_table, run_worker, write_result)
 
 PEERS = ["ours-float32", "sklearn-float32", "torch-float32", "ours-float64",
@@ -259,8 +258,7 @@ def parse_args(argv=None):
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.name is None:
-        args.name = "epoch_" + ("digits" if args.data == "digits"
-                                else Path(args.data[4:]).name)
+        args.name = result_name("epoch", args.data)
     return args
 
 

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _harness import (emit, limit_threads, load, machine_summary, markdown_table,
+from _harness import (result_name, emit, limit_threads, load, machine_summary, markdown_table,
                       run_worker, timed, write_result)
 
 N_JOBS = (1, 2)
@@ -172,8 +172,7 @@ def parse_args(argv=None):
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.name is None:
-        args.name = "grid_search_" + ("digits" if args.data == "digits"
-                                      else Path(args.data[4:]).name)
+        args.name = result_name("grid_search", args.data)
     return args
 
 
