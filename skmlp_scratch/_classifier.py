@@ -34,7 +34,13 @@ from sklearn.utils.validation import (
 
 from ._activations import HIDDEN_ACTIVATIONS, get_activation
 from ._losses import USER_LOSSES, resolve_loss
-from ._network import Workspace, init_params, layer_sizes, predict_proba_chunked
+from ._network import (
+    ParameterVector,
+    Workspace,
+    init_params,
+    layer_sizes,
+    predict_proba_chunked,
+)
 from ._optimizers import LEARNING_RATE_SCHEDULES, OPTIMIZERS
 from ._training import MinibatchSource, PlateauMonitor, fit_lbfgs, run_epoch
 
@@ -494,8 +500,12 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight,
                                                                  rng)
         batch_size = self._batch_size(X.shape[0])
+        # during training coefs_ and intercepts_ are views of one vector, the
+        # array the optimizer steps; the end of fit puts owned copies back
+        params = ParameterVector(self.coefs_, self.intercepts_)
+        self.coefs_, self.intercepts_ = params.coefs, params.intercepts
         if not (incremental and hasattr(self, "_optimizer")):
-            self._optimizer = self._make_optimizer()
+            self._optimizer = self._make_optimizer([params.vector])
         batches = MinibatchSource(X, Y, sample_weight, batch_size, self.shuffle)
         workspace = Workspace([X.shape[1]] + [W.shape[1] for W in self.coefs_],
                               batch_size, X.dtype)
@@ -512,9 +522,9 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         started = time.perf_counter()
         try:
             for _ in range(n_epochs):
-                self.loss_ = run_epoch(batches, rng, self.coefs_, self.intercepts_,
-                                       activations, loss, self.alpha, self._optimizer,
-                                       workspace, epoch=self.n_iter_ + 1)
+                self.loss_ = run_epoch(batches, rng, params, activations, loss,
+                                       self.alpha, self._optimizer, workspace,
+                                       epoch=self.n_iter_ + 1)
                 self.n_iter_ += 1
                 self.t_ += X.shape[0]
                 last = (_copy_params(self.coefs_), _copy_params(self.intercepts_))
@@ -534,9 +544,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by the user; keeping the weights of "
                           "the last completed epoch.")
-            self.coefs_, self.intercepts_ = last
-        if validation is not None:
-            self.coefs_, self.intercepts_ = best
+        self.coefs_, self.intercepts_ = last if validation is None else best
 
     def _split_validation(self, X, Y, sample_weight, rng):
         if not self.early_stopping:
@@ -571,8 +579,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
                           f"{n_samples}.")
         return min(self.batch_size, n_samples)
 
-    def _make_optimizer(self):
-        params = self.coefs_ + self.intercepts_
+    def _make_optimizer(self, params):
         if self.solver == "sgd":
             return OPTIMIZERS["sgd"](params, self.learning_rate_init, self.learning_rate,
                                      self.momentum, self.nesterovs_momentum,

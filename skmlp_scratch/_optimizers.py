@@ -14,6 +14,8 @@ Adding an optimizer is adding a class with ``update`` and one entry to
 ``OPTIMIZERS``.
 """
 
+import math
+
 import numpy as np
 
 LEARNING_RATE_SCHEDULES = ("constant", "invscaling", "adaptive")
@@ -60,7 +62,9 @@ class SGD:
         grads : list of ndarray
             Gradients of the loss with respect to ``params``; left unchanged.
         """
-        lr, mu = self.learning_rate, self.momentum
+        # Python floats, so a NumPy scalar from a parameter grid does not turn
+        # the float32 passes below into float64 ones
+        lr, mu = float(self.learning_rate), float(self.momentum)
         for p, g, v, step in zip(params, grads, self.velocities, self._step):
             np.multiply(g, lr, out=step)
             v *= mu
@@ -107,6 +111,16 @@ class Adam:
         lr_t = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)
         p <- p - lr_t * m / (sqrt(s) + epsilon)
 
+    The state is kept as the sums ``M = m / (1 - beta_1)`` and
+    ``S = s / (1 - beta_2)``, which obey ``M <- beta_1 * M + g`` and
+    ``S <- beta_2 * S + g**2``; with ``c = sqrt(1 - beta_2)`` the step is the
+    same one::
+
+        p <- p - lr_t * (1 - beta_1) / c * M / (sqrt(S) + epsilon / c)
+
+    That is 10 passes over the parameters per step instead of 12, and Adam's
+    update is memory-bound.
+
     Parameters
     ----------
     params : list of ndarray
@@ -124,27 +138,41 @@ class Adam:
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self.first_moments = [np.zeros_like(p) for p in params]
-        self.second_moments = [np.zeros_like(p) for p in params]
+        self._sums = [np.zeros_like(p) for p in params]
+        self._square_sums = [np.zeros_like(p) for p in params]
         self._step = [np.empty_like(p) for p in params]
+
+    @property
+    def first_moments(self):
+        """The first moment estimates ``m``, one new array per parameter."""
+        return [(1 - self.beta_1) * M for M in self._sums]
+
+    @property
+    def second_moments(self):
+        """The second moment estimates ``s``, one new array per parameter."""
+        return [(1 - self.beta_2) * S for S in self._square_sums]
 
     def update(self, params, grads):
         """Apply one step in place; ``grads`` is left unchanged."""
         self.t += 1
-        b1, b2 = self.beta_1, self.beta_2
-        lr_t = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        for p, g, m, s, step in zip(params, grads, self.first_moments,
-                                    self.second_moments, self._step):
-            np.multiply(g, 1 - b1, out=step)
-            m *= b1
-            m += step
+        # Python floats: a NumPy float64 scalar (from a parameter grid, say)
+        # would make each float32 pass below run in float64 through a casting
+        # buffer, several times slower
+        b1, b2 = float(self.beta_1), float(self.beta_2)
+        c = math.sqrt(1 - b2)
+        lr_t = (self.learning_rate * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+                * (1 - b1) / c)
+        eps = float(self.epsilon / c)
+        for p, g, M, S, step in zip(params, grads, self._sums, self._square_sums,
+                                    self._step):
+            M *= b1
+            M += g
             np.multiply(g, g, out=step)
-            step *= 1 - b2
-            s *= b2
-            s += step
-            np.sqrt(s, out=step)
-            step += self.epsilon
-            np.divide(m, step, out=step)
+            S *= b2
+            S += step
+            np.sqrt(S, out=step)
+            step += eps
+            np.divide(M, step, out=step)
             step *= lr_t
             p -= step
 

@@ -9,7 +9,7 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
-from ._network import Workspace, loss_and_gradients
+from ._network import ParameterVector, Workspace, loss_and_gradients
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -114,20 +114,21 @@ def check_finite(loss_value, params, where, advice=STOCHASTIC_ADVICE):
     )
 
 
-def run_epoch(batches, rng, coefs, intercepts, activations, loss, alpha, optimizer,
-              workspace, epoch):
+def run_epoch(batches, rng, params, activations, loss, alpha, optimizer, workspace,
+              epoch):
     """One pass over the training data; parameters are updated in place.
 
     Parameters
     ----------
     batches : MinibatchSource
     rng : numpy.random.RandomState
-    coefs, intercepts : list of ndarray
-        Updated in place.
+    params : ParameterVector
+        Updated in place; the optimizer steps its whole ``vector`` at once.
     activations : list of Activation
     loss : Loss
     alpha : float
     optimizer : object with ``update(params, grads)``
+        Built for ``[params.vector]``.
     workspace : Workspace
         At least ``batches.batch_size`` rows.
     epoch : int
@@ -138,19 +139,18 @@ def run_epoch(batches, rng, coefs, intercepts, activations, loss, alpha, optimiz
     loss : float
         Mean of the batch losses, each weighted by its number of samples.
     """
-    params = coefs + intercepts
-    grads = workspace.coef_grads + workspace.intercept_grads
+    vector, gradients = [params.vector], [workspace.gradient_vector]
     accumulated = 0.0
     for batch, (Xb, Yb, swb) in enumerate(batches.epoch(rng), start=1):
         if swb is not None and not swb.any():
             continue  # all-zero weights: this batch has no mean to descend
-        value = loss_and_gradients(Xb, Yb, swb, coefs, intercepts, activations, loss,
-                                   alpha, workspace)
+        value = loss_and_gradients(Xb, Yb, swb, params.coefs, params.intercepts,
+                                   activations, loss, alpha, workspace)
         check_finite(value, None, f"epoch {epoch}, batch {batch}")
-        optimizer.update(params, grads)
+        optimizer.update(vector, gradients)
         accumulated += value * Xb.shape[0]
     mean = accumulated / batches.n_samples
-    check_finite(mean, params, f"the end of epoch {epoch}")
+    check_finite(mean, vector, f"the end of epoch {epoch}")
     return mean
 
 
@@ -190,18 +190,11 @@ class PlateauMonitor:
         return is_best
 
 
-def flat_params(coefs, intercepts):
-    """Concatenate parameters (or their gradients) into one new float64 vector.
-
-    Coefs come first, each row-major, then intercepts: the order of
-    :func:`unflatten_into`.
-    """
-    return np.concatenate([a.ravel() for a in coefs + intercepts]).astype(
-        np.float64, copy=False)
-
-
 def unflatten_into(flat, arrays):
-    """Copy consecutive pieces of ``flat`` into ``arrays`` (casting as needed)."""
+    """Copy consecutive pieces of ``flat`` into ``arrays`` (casting as needed).
+
+    The inverse of packing ``arrays`` into a :class:`~._network.ParameterVector`.
+    """
     start = 0
     for a in arrays:
         stop = start + a.size
@@ -236,25 +229,26 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
         and ``interrupted``, True when a KeyboardInterrupt stopped L-BFGS (the
         parameters are then those of the last completed iteration).
     """
-    params = coefs + intercepts
+    params = ParameterVector(coefs, intercepts)
     sizes = [coefs[0].shape[0]] + [W.shape[1] for W in coefs]
     workspace = Workspace(sizes, X.shape[0], coefs[0].dtype)
     n_evals = 0
-    x0 = flat_params(coefs, intercepts)
+    x0 = params.vector.astype(np.float64)
     last = {"x": x0, "fun": None}  # the last completed iterate
     loss_curve = []
 
     def loss_and_flat_gradient(flat):
         nonlocal n_evals
         n_evals += 1
-        unflatten_into(flat, params)
-        value = loss_and_gradients(X, Y, sample_weight, coefs, intercepts, activations,
-                                   loss, alpha, workspace)
+        params.vector[...] = flat
+        value = loss_and_gradients(X, Y, sample_weight, params.coefs, params.intercepts,
+                                   activations, loss, alpha, workspace)
         check_finite(value, None, f"L-BFGS iteration {len(loss_curve) + 1} "
                      f"(loss evaluation {n_evals})", LBFGS_ADVICE)
         if n_evals == 1:
             last["fun"] = value  # the loss at x0, until an iteration completes
-        return value, flat_params(workspace.coef_grads, workspace.intercept_grads)
+        # SciPy keeps the gradient, so it gets a float64 copy, never the buffer
+        return value, workspace.gradient_vector.astype(np.float64)
 
     def record_iteration(intermediate_result):
         last["x"] = intermediate_result.x.copy()
@@ -278,7 +272,7 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
         result = scipy.optimize.OptimizeResult(
             x=last["x"], fun=last["fun"], nit=len(loss_curve), status=-1,
             message="interrupted by the user", interrupted=True)
-    unflatten_into(result.x, params)
-    check_finite(result.fun, params, "the end of L-BFGS", LBFGS_ADVICE)
+    unflatten_into(result.x, coefs + intercepts)
+    check_finite(result.fun, coefs + intercepts, "the end of L-BFGS", LBFGS_ADVICE)
     result.loss_curve = loss_curve
     return result

@@ -146,6 +146,27 @@ def test_dtype_is_kept_end_to_end(solver, dtype):
     assert clf.predict_proba(X.astype(dtype)).dtype == dtype
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_numpy_scalar_hyper_parameters_train_like_python_floats(solver):
+    # a grid built with np.logspace hands over NumPy float64 scalars; they must
+    # not turn float32 updates into float64 ones (a different rounding)
+    X, y = make_classification(n_samples=80, n_features=6, random_state=0)
+    X = X.astype(np.float32)
+    values = dict(alpha=1e-3, learning_rate_init=0.01, momentum=0.8, beta_1=0.85,
+                  beta_2=0.99, epsilon=1e-7)
+    common = dict(hidden_layer_sizes=(7,), solver=solver, max_iter=5, batch_size=16,
+                  random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = MLPScratchClassifier(**common, **values).fit(X, y)
+        numpy = MLPScratchClassifier(
+            **common, **{k: np.float64(v) for k, v in values.items()}).fit(X, y)
+    for got, expected in zip(numpy.coefs_ + numpy.intercepts_,
+                             plain.coefs_ + plain.intercepts_):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_integer_input_is_trained_in_float64():
     X, y = _blobs()
     clf = _fit_quietly(_small(max_iter=5), np.round(X).astype(np.int64), y)

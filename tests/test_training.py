@@ -6,7 +6,13 @@ import scipy.sparse as sp
 
 from skmlp_scratch._activations import ACTIVATIONS
 from skmlp_scratch._losses import resolve_loss
-from skmlp_scratch._network import Workspace, init_params, layer_sizes, loss_and_gradients
+from skmlp_scratch._network import (
+    ParameterVector,
+    Workspace,
+    init_params,
+    layer_sizes,
+    loss_and_gradients,
+)
 from skmlp_scratch._optimizers import SGD, Adam
 from skmlp_scratch._training import (
     MinibatchSource,
@@ -14,7 +20,6 @@ from skmlp_scratch._training import (
     TrainingDivergedError,
     check_finite,
     fit_lbfgs,
-    flat_params,
     iter_minibatches,
     run_epoch,
     unflatten_into,
@@ -158,11 +163,13 @@ def test_run_epoch_lowers_the_loss(optimizer_cls):
     before = _full_loss(X, Y, sw, coefs, intercepts, activations, loss, sizes, alpha)
     batches = MinibatchSource(X, Y, sw, batch_size=10, shuffle=True)
     workspace = Workspace(sizes, 10, np.float64)
-    optimizer = optimizer_cls(coefs + intercepts, learning_rate_init=0.05)
+    params = ParameterVector(coefs, intercepts)
+    optimizer = optimizer_cls([params.vector], learning_rate_init=0.05)
     rng = np.random.RandomState(2)
     params_before = [p.copy() for p in coefs + intercepts]
-    epoch_losses = [run_epoch(batches, rng, coefs, intercepts, activations, loss, alpha,
+    epoch_losses = [run_epoch(batches, rng, params, activations, loss, alpha,
                               optimizer, workspace, epoch) for epoch in range(1, 21)]
+    coefs, intercepts = params.coefs, params.intercepts
     after = _full_loss(X, Y, sw, coefs, intercepts, activations, loss, sizes, alpha)
     assert all(np.isfinite(epoch_losses))
     assert not all(np.array_equal(p, q) for p, q in zip(coefs + intercepts, params_before))
@@ -175,10 +182,39 @@ def test_run_epoch_reports_where_it_diverges():
     X[13, 0] = np.nan  # row 13 is in the third batch of 5 when the order is kept
     batches = MinibatchSource(X, Y, None, batch_size=5, shuffle=False)
     workspace = Workspace(sizes, 5, np.float64)
-    optimizer = SGD(coefs + intercepts, learning_rate_init=0.01)
+    params = ParameterVector(coefs, intercepts)
+    optimizer = SGD([params.vector], learning_rate_init=0.01)
     with pytest.raises(TrainingDivergedError, match="epoch 4, batch 3"):
-        run_epoch(batches, np.random.RandomState(0), coefs, intercepts, activations, loss,
+        run_epoch(batches, np.random.RandomState(0), params, activations, loss,
                   0.0, optimizer, workspace, epoch=4)
+
+
+@pytest.mark.parametrize("optimizer_cls", [SGD, Adam])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stepping_the_parameter_vector_equals_stepping_each_array(optimizer_cls, dtype):
+    # the fast path (one update over one vector) against the plain one (an
+    # update per array): elementwise arithmetic, so the results are identical
+    X, Y, coefs, intercepts, activations, loss, sizes = _problem()
+    coefs = [W.astype(dtype) for W in coefs]
+    intercepts = [b.astype(dtype) for b in intercepts]
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    params = ParameterVector(coefs, intercepts)
+    arrays = [a.copy() for a in coefs + intercepts]
+    n_coefs = len(coefs)
+    whole = optimizer_cls([params.vector], learning_rate_init=0.05)
+    each = optimizer_cls(arrays, learning_rate_init=0.05)
+    ws_whole = Workspace(sizes, 10, dtype)
+    ws_each = Workspace(sizes, 10, dtype)
+    for rows in iter_minibatches(X.shape[0], 10):
+        loss_and_gradients(X[rows], Y[rows], None, params.coefs, params.intercepts,
+                           activations, loss, 1e-3, ws_whole)
+        whole.update([params.vector], [ws_whole.gradient_vector])
+        loss_and_gradients(X[rows], Y[rows], None, arrays[:n_coefs], arrays[n_coefs:],
+                           activations, loss, 1e-3, ws_each)
+        each.update(arrays, ws_each.coef_grads + ws_each.intercept_grads)
+    for got, expected in zip(params.coefs + params.intercepts, arrays):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, expected)
 
 
 # --- check_finite ------------------------------------------------------------
@@ -255,11 +291,18 @@ def test_plateau_monitor_resumes_from_earlier_state():
 
 # --- L-BFGS ------------------------------------------------------------------
 
-def test_flat_params_round_trip():
+def test_parameter_vector_round_trip():
     coefs = [np.arange(6.0).reshape(2, 3), np.arange(3.0).reshape(3, 1)]
     intercepts = [np.array([10.0, 11.0, 12.0]), np.array([13.0])]
-    flat = flat_params(coefs, intercepts)
+    params = ParameterVector(coefs, intercepts)
+    flat = params.vector
     np.testing.assert_array_equal(flat, [0, 1, 2, 3, 4, 5, 0, 1, 2, 10, 11, 12, 13])
+    for view, a in zip(params.coefs + params.intercepts, coefs + intercepts):
+        assert view.base is flat and view.shape == a.shape
+    params.coefs[1][2, 0] = -1.0  # a view writes through to the vector
+    assert flat[8] == -1.0
+    flat = flat.copy()
+    flat[8] = 2.0
     targets = [np.zeros_like(a, dtype=np.float32) for a in coefs + intercepts]
     unflatten_into(flat, targets)
     for t, a in zip(targets, coefs + intercepts):
@@ -281,7 +324,7 @@ def test_fit_lbfgs_reduces_loss_and_returns_loss_curve(use_weights):
     assert [id(W) for W in coefs] == coef_ids  # updated in place
     assert after < 0.5 * before
     assert result.fun == pytest.approx(after, rel=1e-10)
-    np.testing.assert_allclose(flat_params(coefs, intercepts), result.x)
+    np.testing.assert_allclose(ParameterVector(coefs, intercepts).vector, result.x)
     curve = result.loss_curve
     assert len(curve) == result.nit >= 1
     assert curve[0] < before
