@@ -7,19 +7,23 @@ activation allocates a layer-sized array per batch:
 * ``backprop(A, delta)`` overwrites ``delta`` (the gradient with respect to the
   layer's output ``A = f(Z)``) with the gradient with respect to ``Z``.
 
-Every derivative here is written through the output ``A``, which is what the
-forward pass keeps, so the pre-activations never need to be stored.
+Most derivatives are written through the output ``A``, which is what the
+forward pass keeps, so the pre-activations need not be stored. GELU's
+derivative is not a function of its output (GELU is not monotone), so its
+entry says ``uses_input=True``: its ``backprop`` receives ``Z`` instead of
+``A`` and the network keeps a copy of ``Z`` for such layers only.
 
 Adding an activation is adding one entry to ``ACTIVATIONS``: the estimator's
 parameter validation, its docstring list and the gradient-check tests all read
 the registry.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import erf, expit
 
 
 @dataclass(frozen=True)
@@ -38,12 +42,25 @@ class Activation:
     hidden : bool
         Whether it may be used in hidden layers. Softmax couples the units of a
         layer and is reserved for the output.
+    uses_input : bool
+        Whether ``backprop`` takes the pre-activation ``Z`` in place of ``A``.
     """
 
     name: str
     forward: Callable
     backprop: Callable
     hidden: bool = True
+    uses_input: bool = False
+
+    def vjp(self, A, Z, delta):
+        """Overwrite ``delta`` with ``delta * f'(Z)``, passing ``backprop`` what it needs.
+
+        ``Z`` may be None when ``uses_input`` is False.
+        """
+        if self.uses_input and Z is None:
+            raise ValueError(f"The {self.name} derivative needs the pre-activation Z; "
+                             "build the Workspace with the layers' activations.")
+        self.backprop(Z if self.uses_input else A, delta)
 
 
 def _identity_forward(Z):
@@ -82,6 +99,60 @@ def _relu_backprop(A, delta):
     np.multiply(delta, A > 0, out=delta)
 
 
+LEAKY_RELU_SLOPE = 0.01  # slope for z < 0, as in PyTorch and Keras
+
+
+def _leaky_relu_forward(Z):
+    np.multiply(Z, LEAKY_RELU_SLOPE, out=Z, where=Z < 0)
+
+
+def _leaky_relu_backprop(A, delta):
+    # A < 0 exactly where z < 0, since the slope is positive
+    np.multiply(delta, LEAKY_RELU_SLOPE, out=delta, where=A < 0)
+
+
+def _elu_forward(Z):
+    # Clevert et al. (2016) with alpha = 1: z for z > 0, exp(z) - 1 otherwise
+    np.expm1(Z, out=Z, where=Z < 0)
+
+
+def _elu_backprop(A, delta):
+    # f'(z) = exp(z) = A + 1 for z < 0, and 1 above
+    np.multiply(delta, A + 1, out=delta, where=A < 0)
+
+
+def _softplus_forward(Z):
+    # log(1 + exp(z)) = logaddexp(0, z), without overflow for large z
+    np.logaddexp(0, Z, out=Z)
+
+
+def _softplus_backprop(A, delta):
+    # f'(z) = sigmoid(z) = 1 - exp(-f(z)) = -expm1(-A)
+    delta *= -np.expm1(-A)
+
+
+# Python floats, so float32 layers stay float32
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _gelu_forward(Z):
+    # Hendrycks & Gimpel (2016), exact form: z * Phi(z), Phi the normal CDF
+    cdf = erf(Z * _SQRT_HALF)
+    cdf += 1
+    cdf *= 0.5
+    Z *= cdf
+
+
+def _gelu_backprop(Z, delta):
+    # f'(z) = Phi(z) + z * phi(z), phi the normal density
+    derivative = erf(Z * _SQRT_HALF)
+    derivative += 1
+    derivative *= 0.5
+    derivative += Z * np.exp(-0.5 * Z * Z) * _INV_SQRT_2PI
+    delta *= derivative
+
+
 def _softmax_forward(Z):
     # subtracting the row maximum leaves softmax unchanged and keeps exp finite
     Z -= Z.max(axis=1, keepdims=True)
@@ -102,6 +173,10 @@ ACTIVATIONS = {
         Activation("logistic", _logistic_forward, _logistic_backprop),
         Activation("tanh", _tanh_forward, _tanh_backprop),
         Activation("relu", _relu_forward, _relu_backprop),
+        Activation("leaky_relu", _leaky_relu_forward, _leaky_relu_backprop),
+        Activation("elu", _elu_forward, _elu_backprop),
+        Activation("gelu", _gelu_forward, _gelu_backprop, uses_input=True),
+        Activation("softplus", _softplus_forward, _softplus_backprop),
         Activation("softmax", _softmax_forward, _softmax_backprop, hidden=False),
     )
 }

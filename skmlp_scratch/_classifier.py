@@ -7,16 +7,18 @@ and stores what comes back as fitted attributes.
 
 import copy
 import time
+from dataclasses import dataclass
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, check_scoring
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -33,15 +35,17 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import HIDDEN_ACTIVATIONS, get_activation
-from ._losses import USER_LOSSES, resolve_loss
+from ._losses import USER_LOSSES, resolve_loss, sample_scale
 from ._network import (
+    INITIALIZERS,
     ParameterVector,
     Workspace,
+    forward_chunked,
     init_params,
     layer_sizes,
     predict_proba_chunked,
 )
-from ._optimizers import LEARNING_RATE_SCHEDULES, OPTIMIZERS
+from ._optimizers import OPTIMIZERS, SCHEDULES
 from ._training import MinibatchSource, PlateauMonitor, fit_lbfgs, run_epoch
 
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
@@ -58,6 +62,16 @@ def _has_stochastic_solver(estimator):
 
 def _copy_params(arrays):
     return [a.copy() for a in arrays]
+
+
+@dataclass
+class _Validation:
+    """A validation set: inputs, labels, their binarised targets, weights."""
+
+    X: object
+    y: np.ndarray
+    Y: np.ndarray
+    sample_weight: np.ndarray = None
 
 
 class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
@@ -79,9 +93,12 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         layers. An empty tuple gives a network without hidden layers
         (multinomial logistic regression).
 
-    activation : {"relu", "tanh", "logistic", "sigmoid", "identity"}, default="relu"
-        Activation of the hidden layers. ``"sigmoid"`` is another name for
-        ``"logistic"``.
+    activation : {"relu", "leaky_relu", "elu", "gelu", "softplus", "tanh", \
+"logistic", "sigmoid", "identity"} or list of str, default="relu"
+        Activation of the hidden layers, or one per hidden layer.
+        ``"sigmoid"`` is another name for ``"logistic"``; ``"leaky_relu"`` has
+        slope 0.01 below zero, ``"elu"`` is ``exp(z) - 1`` there, ``"gelu"``
+        is the exact ``z * Phi(z)`` and ``"softplus"`` is ``log(1 + exp(z))``.
 
     loss : {"log_loss", "squared_error"}, default="log_loss"
         ``"log_loss"`` is the cross-entropy of the output distribution
@@ -89,9 +106,11 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         multilabel). ``"squared_error"`` is half the mean squared difference
         between the output probabilities and the one-hot targets.
 
-    solver : {"adam", "sgd", "lbfgs"}, default="adam"
-        ``"sgd"`` and ``"adam"`` train on mini-batches; ``"lbfgs"`` minimises the
-        full-batch loss with SciPy's L-BFGS-B, often best on small data sets.
+    solver : {"adam", "adamw", "sgd", "lbfgs"}, default="adam"
+        ``"sgd"``, ``"adam"`` and ``"adamw"`` train on mini-batches;
+        ``"adamw"`` is Adam with decoupled weight decay ``weight_decay``
+        (Loshchilov & Hutter, 2019). ``"lbfgs"`` minimises the full-batch loss
+        with SciPy's L-BFGS-B, often best on small data sets.
 
     alpha : float, default=1e-4
         Strength of the L2 penalty on the weights (not the biases).
@@ -101,11 +120,16 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         ``min(200, n_samples)``. A size above the number of training samples is
         clipped to it with a warning.
 
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Schedule of the step size, for ``solver="sgd"`` only:
-        ``"invscaling"`` divides ``learning_rate_init`` by ``(t + 1) ** power_t``,
-        ``t`` being the samples seen; ``"adaptive"`` divides it by 5 each time
-        ``n_iter_no_change`` epochs pass without improvement.
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine", "step"}, \
+default="constant"
+        Schedule of the step size, for every stochastic solver (scikit-learn
+        applies it to ``"sgd"`` only). ``"invscaling"`` divides
+        ``learning_rate_init`` by ``(t + 1) ** power_t``, ``t`` being the
+        samples seen; ``"adaptive"`` divides it by 5 each time
+        ``n_iter_no_change`` epochs pass without improvement; ``"cosine"``
+        anneals it to 0 over ``max_iter`` epochs along half a cosine;
+        ``"step"`` multiplies it by ``lr_gamma`` every ``lr_step_size``
+        epochs. Any of them can start with ``warmup_epochs`` of linear warm-up.
 
     learning_rate_init : float, default=0.001
         Initial step size of ``"sgd"`` and ``"adam"``.
@@ -141,9 +165,10 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         Use Nesterov's momentum with ``"sgd"``.
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified for
-        single-output targets), stop when its accuracy stops improving and
-        restore the weights of the best epoch. Stochastic solvers only.
+        Monitor a validation set (``X_val`` given to ``fit``, else a
+        stratified hold-out of ``validation_fraction`` of the training data),
+        stop when its score stops improving and restore the weights of the
+        best epoch. Stochastic solvers only.
 
     validation_fraction : float, default=0.1
         Share of the training data held out with ``early_stopping``.
@@ -161,6 +186,58 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     max_fun : int, default=15000
         Maximum number of loss evaluations of ``"lbfgs"``.
 
+    init : {"glorot_uniform", "he_normal", "he_uniform", "lecun_normal"}, \
+default="glorot_uniform"
+        Weight initialisation. ``"glorot_uniform"`` is scikit-learn's (same
+        ``random_state``, same weights). For the relu family (``"relu"``,
+        ``"leaky_relu"``, ``"elu"``, ``"gelu"``) ``"he_normal"`` is the usual
+        choice (He et al., 2015): it keeps the variance of deep relu layers
+        from shrinking. ``"lecun_normal"`` suits tanh-like activations.
+
+    dropout : float or list of float, default=0.0
+        Inverted-dropout rate of the hidden layers, one value for all or one
+        per hidden layer, in [0, 1): during training each unit is zeroed with
+        this probability and the kept ones scaled by ``1 / (1 - rate)``;
+        predictions are deterministic and use every unit. Stochastic solvers
+        only.
+
+    weight_decay : float, default=0.01
+        Decoupled weight decay of ``"adamw"``: each step multiplies the
+        weights (not the biases) by ``1 - learning_rate * weight_decay``.
+        Ignored by the other solvers, whose penalty is ``alpha``.
+
+    warmup_epochs : int, default=0
+        Epochs of linear warm-up of the learning rate, from
+        ``learning_rate_init / (warmup_epochs + 1)`` up to the schedule.
+
+    lr_step_size : int, default=10
+        Epochs between two decays of ``learning_rate="step"``.
+
+    lr_gamma : float, default=0.1
+        Factor of each decay of ``learning_rate="step"``, in (0, 1].
+
+    max_grad_norm : float or None, default=None
+        Clip every mini-batch gradient to this global L2 norm (Pascanu et
+        al., 2013). None: no clipping.
+
+    scoring : str, callable or None, default=None
+        What the validation set is scored by, and early stopping monitors:
+        None for accuracy (scikit-learn's choice), ``"loss"`` for the
+        validation loss (recorded as its negative, so higher is better), or
+        any scikit-learn scorer name or ``scorer(estimator, X, y)`` callable.
+
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``:
+        ``{label: weight}``, or ``"balanced"`` for
+        ``n_samples / (n_classes * count(label))``. Not for multilabel
+        targets; ``"balanced"`` is not available to ``partial_fit``.
+
+    max_time : float or None, default=None
+        Time budget in seconds for the stochastic solvers: training stops
+        after the epoch that crosses it, with the best weights when early
+        stopping is on and the last ones otherwise (a line says so with
+        ``verbose``).
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -177,9 +254,22 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
     best_loss_ : float or None
         Lowest training loss reached; None with ``early_stopping``.
     validation_scores_ : list of float or None
-        Validation accuracy after every epoch with ``early_stopping``.
+        Validation score (see ``scoring``) after every epoch, when a
+        validation set was used.
+    validation_loss_curve_ : list of float or None
+        Validation loss (without the L2 term) after every epoch, when a
+        validation set was used.
     best_validation_score_ : float or None
-        Best of ``validation_scores_``.
+        Best of ``validation_scores_`` with ``early_stopping``.
+    best_epoch_ : int or None
+        Epoch (counted along ``loss_curve_``, from 1) with the best monitored
+        quantity: the validation score with ``early_stopping`` (its weights are
+        the ones kept), else the training loss. None for ``"lbfgs"``.
+    history_ : list of dict
+        One record per epoch of the stochastic solvers, as plain data:
+        ``epoch``, ``train_loss``, ``val_loss``, ``val_score`` (None without
+        a validation set), ``learning_rate`` and ``epoch_time`` in seconds.
+        ``pandas.DataFrame(clf.history_)`` makes it a table.
     n_iter_ : int
         Epochs (or L-BFGS iterations) run by the last call.
     t_ : int
@@ -213,12 +303,12 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
 
     _parameter_constraints = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
         "loss": [StrOptions(set(USER_LOSSES))],
         "solver": [StrOptions({*_STOCHASTIC_SOLVERS, "lbfgs"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions(set(LEARNING_RATE_SCHEDULES))],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -236,6 +326,16 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions(set(INITIALIZERS))],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "lr_step_size": [Interval(Integral, 1, None, closed="left")],
+        "lr_gamma": [Interval(Real, 0, 1, closed="right")],
+        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "scoring": [None, str, callable],
+        "class_weight": [None, StrOptions({"balanced"}), dict],
+        "max_time": [None, Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -265,6 +365,16 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        init="glorot_uniform",
+        dropout=0.0,
+        weight_decay=0.01,
+        warmup_epochs=0,
+        lr_step_size=10,
+        lr_gamma=0.1,
+        max_grad_norm=None,
+        scoring=None,
+        class_weight=None,
+        max_time=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -290,11 +400,22 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.init = init
+        self.dropout = dropout
+        self.weight_decay = weight_decay
+        self.warmup_epochs = warmup_epochs
+        self.lr_step_size = lr_step_size
+        self.lr_gamma = lr_gamma
+        self.max_grad_norm = max_grad_norm
+        self.scoring = scoring
+        self.class_weight = class_weight
+        self.max_time = max_time
 
     # ------------------------------------------------------------------ fit
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None,
+            sample_weight_val=None):
         """Train the network on ``(X, y)``.
 
         Parameters
@@ -305,7 +426,18 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Class labels, or a binary indicator matrix for multilabel problems.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples in the mean loss.
+            Non-negative weights of the samples in the mean loss; multiplied
+            by the ``class_weight`` of each sample's class.
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), default=None
+            A validation set of your own (the convention of scikit-learn's
+            ``HistGradientBoostingClassifier``). Its loss and score are
+            recorded after every epoch; with ``early_stopping=True`` it is
+            the set monitored, in place of a ``validation_fraction`` split.
+            Stochastic solvers only.
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Labels of ``X_val``; required with it.
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Weights of the validation samples in its loss and score.
 
         Returns
         -------
@@ -313,7 +445,9 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
             The fitted estimator. If fitting raises, the estimator keeps
             exactly the state it had before the call.
         """
-        return self._fit_all_or_nothing(X, y, sample_weight, incremental=False)
+        validation = (X_val, y_val, sample_weight_val)
+        return self._fit_all_or_nothing(X, y, sample_weight, incremental=False,
+                                        validation=validation)
 
     @available_if(_has_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -336,25 +470,31 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         return self._fit_all_or_nothing(X, y, sample_weight, incremental=True,
                                         classes=classes)
 
-    def _fit_all_or_nothing(self, X, y, sample_weight, incremental, classes=None):
+    def _fit_all_or_nothing(self, X, y, sample_weight, incremental, classes=None,
+                            validation=(None, None, None)):
         # Every attribute fit may touch is learned state; parameters stay as set.
         params = self.get_params(deep=False)
         saved = {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in params}
         try:
-            return self._fit(X, y, sample_weight, incremental, classes)
+            return self._fit(X, y, sample_weight, incremental, classes, validation)
         except BaseException:
             for key in [k for k in vars(self) if k not in params]:
                 delattr(self, key)
             vars(self).update(saved)
             raise
 
-    def _fit(self, X, y, sample_weight, incremental, classes=None):
+    def _fit(self, X, y, sample_weight, incremental, classes, validation):
         hidden = self._validated_hidden_layer_sizes()
+        self._check_per_layer_params(len(hidden))
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True.")
         keep_weights = (incremental or self.warm_start) and hasattr(self, "coefs_")
         X, Y, sample_weight = self._validate_training_data(
             X, y, sample_weight, incremental, classes, reset=not keep_weights)
+        sample_weight = self._apply_class_weight(y, sample_weight, incremental)
+        validation = self._validate_validation_data(*validation, X.dtype)
+        if self.scoring not in (None, "loss"):
+            check_scoring(self, self.scoring)  # an unknown name fails before training
 
         if keep_weights:
             rng = self._rng
@@ -375,7 +515,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
                 self._fit_lbfgs(X, Y, sample_weight, activations, loss)
             else:
                 self._fit_stochastic(X, Y, sample_weight, activations, loss, rng,
-                                     incremental)
+                                     incremental, validation)
         self._rng = rng
         return self
 
@@ -388,6 +528,30 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
                 f"layer; got {self.hidden_layer_sizes!r}."
             )
         return [int(s) for s in sizes]
+
+    def _per_layer(self, value, n_hidden):
+        """A per-hidden-layer parameter as a list, a single value repeated."""
+        return list(value) if isinstance(value, (list, tuple)) else [value] * n_hidden
+
+    def _check_per_layer_params(self, n_hidden):
+        for name in ("activation", "dropout"):
+            value = getattr(self, name)
+            if isinstance(value, (list, tuple)) and len(value) != n_hidden:
+                raise ValueError(
+                    f"{name} has {len(value)} entries but hidden_layer_sizes has "
+                    f"{n_hidden} layers; give one {name} per hidden layer, or a "
+                    "single value for all.")
+        for a in self._per_layer(self.activation, n_hidden):
+            if a not in HIDDEN_ACTIVATIONS:
+                raise ValueError(f"activation entries must be among "
+                                 f"{sorted(HIDDEN_ACTIVATIONS)}; got {a!r}.")
+        for rate in self._per_layer(self.dropout, n_hidden):
+            if not (isinstance(rate, Real) and 0 <= rate < 1):
+                raise ValueError(f"dropout rates must be numbers in [0, 1); got "
+                                 f"{rate!r}.")
+        if self.solver == "lbfgs" and any(self._per_layer(self.dropout, n_hidden)):
+            raise ValueError("dropout needs a stochastic solver ('sgd', 'adam' or "
+                             "'adamw'); solver='lbfgs' minimises one fixed loss.")
 
     def _validate_training_data(self, X, y, sample_weight, incremental, classes, reset):
         X, y = validate_data(self, X, y, accept_sparse="csr", multi_output=True,
@@ -422,6 +586,51 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
             self._check_two_classes(y, sample_weight)
         return X, self._label_binarizer.transform(y), sample_weight
 
+    def _apply_class_weight(self, y, sample_weight, incremental):
+        if self.class_weight is None:
+            return sample_weight
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            raise ValueError("class_weight is not supported for multilabel targets; "
+                             "pass per-sample weights in sample_weight instead.")
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the class counts of the whole data "
+                "set, which partial_fit never sees; pass a dict of weights, e.g. "
+                "from sklearn.utils.class_weight.compute_class_weight.")
+        unknown = set(self.class_weight) - set(self.classes_) if isinstance(
+            self.class_weight, dict) else set()
+        if unknown:
+            raise ValueError(f"class_weight has classes not in the data: "
+                             f"{sorted(unknown, key=str)}; classes are {self.classes_}.")
+        weights = compute_sample_weight(self.class_weight, y).astype(
+            self._dtype_of(sample_weight, y), copy=False)
+        return weights if sample_weight is None else sample_weight * weights
+
+    @staticmethod
+    def _dtype_of(sample_weight, y):
+        return np.float64 if sample_weight is None else sample_weight.dtype
+
+    def _validate_validation_data(self, X_val, y_val, sample_weight_val, dtype):
+        if X_val is None and y_val is None:
+            if sample_weight_val is not None:
+                raise ValueError("sample_weight_val was given without X_val and y_val.")
+            return None
+        if X_val is None or y_val is None:
+            raise ValueError("X_val and y_val go together: pass both or neither.")
+        if self.solver == "lbfgs":
+            raise ValueError("X_val needs a stochastic solver ('sgd', 'adam' or "
+                             "'adamw'); solver='lbfgs' runs no epochs to monitor.")
+        X_val, y_val = validate_data(self, X_val, y_val, accept_sparse="csr",
+                                     multi_output=True, dtype=dtype, reset=False)
+        if y_val.ndim == 2 and y_val.shape[1] == 1:
+            y_val = column_or_1d(y_val, warn=True)
+        self._check_known_classes(y_val, "y_val has classes not seen in y")
+        if sample_weight_val is not None:
+            sample_weight_val = _check_sample_weight(
+                sample_weight_val, X_val, dtype=X_val.dtype, ensure_non_negative=True)
+        return _Validation(X_val, y_val, self._label_binarizer.transform(y_val),
+                           sample_weight_val)
+
     def _check_known_classes(self, y, message, exact=False):
         classes = unique_labels(y)
         unknown = np.setdiff1d(classes, self.classes_)
@@ -446,11 +655,17 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         self.out_activation_ = "softmax" if multiclass else "logistic"
         sizes = layer_sizes(X.shape[1], hidden, self.n_outputs_)
         self.n_layers_ = len(sizes)
-        self.coefs_, self.intercepts_ = init_params(
-            sizes, get_activation(self.activation), X.dtype, rng)
+        hidden_acts = self._layer_activations()[:-1]
+        # Glorot's factor per weight matrix: the layer's own activation, and for
+        # the output matrix the last hidden one (scikit-learn's choice)
+        per_matrix = (hidden_acts + hidden_acts[-1:] if hidden_acts
+                      else [get_activation(self._per_layer(self.activation, 1)[0])])
+        self.coefs_, self.intercepts_ = init_params(sizes, per_matrix, X.dtype, rng,
+                                                    init=self.init)
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
+        self.history_ = []
         self._reset_monitoring()
         if hasattr(self, "_optimizer"):
             del self._optimizer
@@ -459,12 +674,15 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         # early stopping watches the validation score, otherwise the training loss
         self.best_loss_ = None if self.early_stopping else np.inf
         self.validation_scores_ = [] if self.early_stopping else None
+        self.validation_loss_curve_ = [] if self.early_stopping else None
         self.best_validation_score_ = -np.inf if self.early_stopping else None
+        self.best_epoch_ = None
         self._no_improvement_count = 0
 
     def _layer_activations(self):
-        hidden = get_activation(self.activation)
-        return [hidden] * (self.n_layers_ - 2) + [get_activation(self.out_activation_)]
+        n_hidden = self.n_layers_ - 2
+        hidden = [get_activation(a) for a in self._per_layer(self.activation, n_hidden)]
+        return hidden + [get_activation(self.out_activation_)]
 
     # ------------------------------------------------------------- L-BFGS
 
@@ -496,43 +714,44 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
 
     # --------------------------------------------------------- stochastic
 
-    def _fit_stochastic(self, X, Y, sample_weight, activations, loss, rng, incremental):
-        X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight,
-                                                                 rng)
+    def _fit_stochastic(self, X, Y, sample_weight, activations, loss, rng, incremental,
+                        validation):
+        X, Y, sample_weight, validation = self._validation_split(X, Y, sample_weight,
+                                                                 rng, validation)
         batch_size = self._batch_size(X.shape[0])
         # during training coefs_ and intercepts_ are views of one vector, the
         # array the optimizer steps; the end of fit puts owned copies back
         params = ParameterVector(self.coefs_, self.intercepts_)
         self.coefs_, self.intercepts_ = params.coefs, params.intercepts
         if not (incremental and hasattr(self, "_optimizer")):
-            self._optimizer = self._make_optimizer([params.vector])
+            self._start_schedule(params)
         batches = MinibatchSource(X, Y, sample_weight, batch_size, self.shuffle)
-        workspace = Workspace([X.shape[1]] + [W.shape[1] for W in self.coefs_],
-                              batch_size, X.dtype)
-        if self.early_stopping != (self.validation_scores_ is not None):
-            self._reset_monitoring()  # a warm start that switched early_stopping
+        sizes = [X.shape[1]] + [W.shape[1] for W in self.coefs_]
+        workspace = Workspace(sizes, batch_size, X.dtype, activations,
+                              dropout=self._per_layer(self.dropout, len(sizes) - 2))
+        self._continue_records(validation)
         monitor = PlateauMonitor(self.tol, count=self._no_improvement_count,
                                  best=self._best_monitored_score())
         best = last = (_copy_params(self.coefs_), _copy_params(self.intercepts_))
-        self.loss_curve_ = list(self.loss_curve_)
-        if validation is not None:
-            self.validation_scores_ = list(self.validation_scores_)
         self.n_iter_ = 0
         n_epochs = 1 if incremental else self.max_iter
         started = time.perf_counter()
         try:
             for _ in range(n_epochs):
+                epoch_started = time.perf_counter()
                 self.loss_ = run_epoch(batches, rng, params, activations, loss,
                                        self.alpha, self._optimizer, workspace,
-                                       epoch=self.n_iter_ + 1)
+                                       epoch=self.n_iter_ + 1,
+                                       max_grad_norm=self.max_grad_norm)
                 self.n_iter_ += 1
                 self.t_ += X.shape[0]
                 last = (_copy_params(self.coefs_), _copy_params(self.intercepts_))
-                if self._end_epoch(monitor, validation):
+                if self._end_epoch(monitor, validation, loss,
+                                   time.perf_counter() - epoch_started):
                     best = last
                 if self.verbose:
                     self._print_progress(n_epochs, time.perf_counter() - started)
-                if self._should_stop(monitor, validation is not None):
+                if self._should_stop(monitor) or self._out_of_time(started):
                     break
             else:
                 if not incremental:
@@ -544,11 +763,12 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by the user; keeping the weights of "
                           "the last completed epoch.")
-        self.coefs_, self.intercepts_ = last if validation is None else best
+        self.coefs_, self.intercepts_ = best if self.early_stopping else last
 
-    def _split_validation(self, X, Y, sample_weight, rng):
-        if not self.early_stopping:
-            return X, Y, sample_weight, None
+    def _validation_split(self, X, Y, sample_weight, rng, validation):
+        """Training arrays and the validation set: the user's, a split, or None."""
+        if validation is not None or not self.early_stopping:
+            return X, Y, sample_weight, validation
         single_output = self._label_binarizer.y_type_ != "multilabel-indicator"
         stratify = self._label_binarizer.inverse_transform(Y) if single_output else None
         arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
@@ -560,7 +780,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
                 f"early_stopping could not hold out validation_fraction="
                 f"{self.validation_fraction} of {X.shape[0]} samples with every "
                 f"class represented: {exc} Increase validation_fraction or the "
-                "number of samples, or set early_stopping=False."
+                "number of samples, pass X_val and y_val, or set early_stopping=False."
             ) from exc
         X_tr, X_val, Y_tr, Y_val = parts[:4]
         sw_tr, sw_val = parts[4:] if sample_weight is not None else (None, None)
@@ -568,7 +788,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("The validation set is too small. Increase "
                              "'validation_fraction' or the size of your dataset.")
         y_val = self._label_binarizer.inverse_transform(Y_val)
-        return X_tr, Y_tr, sw_tr, (X_val, y_val, sw_val)
+        return X_tr, Y_tr, sw_tr, _Validation(X_val, y_val, Y_val, sw_val)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -579,60 +799,150 @@ class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
                           f"{n_samples}.")
         return min(self.batch_size, n_samples)
 
-    def _make_optimizer(self, params):
+    def _start_schedule(self, params):
+        """A new optimizer for ``params.vector`` and a new learning-rate schedule."""
+        vector = [params.vector]
         if self.solver == "sgd":
-            return OPTIMIZERS["sgd"](params, self.learning_rate_init, self.learning_rate,
-                                     self.momentum, self.nesterovs_momentum,
-                                     self.power_t)
-        return OPTIMIZERS["adam"](params, self.learning_rate_init, self.beta_1,
-                                  self.beta_2, self.epsilon)
+            self._optimizer = OPTIMIZERS["sgd"](vector, self.learning_rate_init,
+                                                self.momentum, self.nesterovs_momentum)
+        elif self.solver == "adam":
+            self._optimizer = OPTIMIZERS["adam"](vector, self.learning_rate_init,
+                                                 self.beta_1, self.beta_2, self.epsilon)
+        else:
+            # decoupled decay on the weights, which lead the vector; not the biases
+            n_weights = sum(W.size for W in params.coefs)
+            self._optimizer = OPTIMIZERS["adamw"](
+                vector, self.learning_rate_init, self.beta_1, self.beta_2,
+                self.epsilon, self.weight_decay, n_decayed=[n_weights])
+        self._schedule = SCHEDULES[self.learning_rate](
+            self.learning_rate_init, power_t=self.power_t, max_epochs=self.max_iter,
+            step_size=self.lr_step_size, gamma=self.lr_gamma,
+            warmup_epochs=self.warmup_epochs)
+        self._schedule_epoch = 0
+        self._optimizer.learning_rate = self._schedule.rate(0, self.t_)
+
+    def _continue_records(self, validation):
+        if self.early_stopping != (self.best_validation_score_ is not None):
+            self._reset_monitoring()  # a warm start that switched early_stopping
+        self.loss_curve_ = list(self.loss_curve_)
+        self.history_ = list(self.history_)
+        if validation is not None:
+            self.validation_scores_ = list(self.validation_scores_ or [])
+            self.validation_loss_curve_ = list(self.validation_loss_curve_ or [])
 
     def _best_monitored_score(self):
         if self.early_stopping:
             return self.best_validation_score_
         return -self.best_loss_
 
-    def _end_epoch(self, monitor, validation):
-        """Record the epoch; return whether its weights are the best so far."""
+    def _evaluate(self, validation, loss):
+        """Loss and score of the current weights on the validation set."""
+        P = predict_proba_chunked(validation.X, self.coefs_, self.intercepts_,
+                                  self._layer_activations())
+        sw = validation.sample_weight
+        scale, _ = sample_scale(sw, P.shape[0], P.dtype)
+        value = loss.value(validation.Y.astype(P.dtype, copy=False), P, scale)
+        if self.scoring is None:
+            score = accuracy_score(validation.y, self._labels_from_outputs(P),
+                                   sample_weight=sw)
+        elif self.scoring == "loss":
+            score = -value
+        else:
+            kwargs = {} if sw is None else {"sample_weight": sw}
+            score = check_scoring(self, self.scoring)(self, validation.X, validation.y,
+                                                      **kwargs)
+        return float(value), float(score)
+
+    def _end_epoch(self, monitor, validation, loss, seconds):
+        """Record the epoch and step the schedule; return whether it is the best."""
         self.loss_curve_.append(self.loss_)
-        if validation is None:
+        record = {"epoch": len(self.loss_curve_), "train_loss": self.loss_,
+                  "val_loss": None, "val_score": None,
+                  "learning_rate": self._optimizer.learning_rate, "epoch_time": seconds}
+        if validation is not None:
+            record["val_loss"], record["val_score"] = self._evaluate(validation, loss)
+            self.validation_loss_curve_.append(record["val_loss"])
+            self.validation_scores_.append(record["val_score"])
+        self.history_.append(record)
+        if self.early_stopping:
+            is_best = monitor.update(record["val_score"])
+            self.best_validation_score_ = monitor.best
+        else:
             is_best = monitor.update(-self.loss_)
             self.best_loss_ = -monitor.best
-        else:
-            X_val, y_val, sw_val = validation
-            P_val = predict_proba_chunked(X_val, self.coefs_, self.intercepts_,
-                                          self._layer_activations())
-            score = accuracy_score(y_val, self._labels_from_outputs(P_val),
-                                   sample_weight=sw_val)
-            self.validation_scores_.append(score)
-            is_best = monitor.update(score)
-            self.best_validation_score_ = monitor.best
+        if is_best:
+            self.best_epoch_ = record["epoch"]
         self._no_improvement_count = monitor.count
-        self._optimizer.on_epoch_end(self.t_)
+        self._schedule_epoch += 1
+        self._optimizer.learning_rate = self._schedule.rate(self._schedule_epoch, self.t_)
         return is_best
 
     def _print_progress(self, n_epochs, elapsed):
         line = f"epoch {self.n_iter_}/{n_epochs}  loss {self.loss_:.6f}"
-        if self.validation_scores_ is not None:
-            line += f"  val acc {self.validation_scores_[-1]:.4f}"
+        last = self.history_[-1]
+        if last["val_score"] is not None:
+            name = "val acc" if self.scoring is None else "val score"
+            line += f"  val loss {last['val_loss']:.6f}  {name} {last['val_score']:.4f}"
         per_epoch = elapsed / self.n_iter_
         # an upper bound: a plateau may stop training before n_epochs
         left = per_epoch * (n_epochs - self.n_iter_)
         print(f"{line}  {per_epoch:.2f} s/epoch  elapsed {elapsed:.1f} s  "
               f"at most {left:.1f} s left", flush=True)
 
-    def _should_stop(self, monitor, early_stopping):
+    def _should_stop(self, monitor):
         if monitor.count <= self.n_iter_no_change:
             return False
-        what = "Validation score" if early_stopping else "Training loss"
+        what = "Validation score" if self.early_stopping else "Training loss"
         message = (f"{what} did not improve more than tol={self.tol} for "
                    f"{self.n_iter_no_change} consecutive epochs.")
-        stop = self._optimizer.on_plateau(self.verbose)
+        stop = self._schedule.on_plateau(self.verbose)
         if self.verbose:
             print(message + (" Stopping." if stop else ""))
         if not stop:
             monitor.count = self._no_improvement_count = 0
+            self._optimizer.learning_rate = self._schedule.rate(self._schedule_epoch,
+                                                                self.t_)
         return stop
+
+    def _out_of_time(self, started):
+        elapsed = time.perf_counter() - started
+        if self.max_time is None or elapsed < self.max_time:
+            return False
+        if self.verbose:
+            kept = "best" if self.early_stopping else "last"
+            print(f"max_time={self.max_time} s reached after epoch {self.n_iter_} "
+                  f"({elapsed:.1f} s); stopping with the {kept} weights.", flush=True)
+        return True
+
+    # ---------------------------------------------------------- inspection
+
+    def hidden_representation(self, X, layer=-1):
+        """Activations of a hidden layer: embeddings for plots or other models.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        layer : int, default=-1
+            Which hidden layer, counted from 0 (the first) as in
+            ``hidden_layer_sizes``; negative values count from the last.
+
+        Returns
+        -------
+        A : ndarray of shape (n_samples, hidden_layer_sizes[layer])
+            The layer's output ``f(Z)``, as the next layer sees it at
+            prediction time (no dropout).
+        """
+        check_is_fitted(self)
+        n_hidden = self.n_layers_ - 2
+        if not isinstance(layer, Integral) or not -n_hidden <= layer < n_hidden:
+            raise ValueError(f"layer must be an integer in [{-n_hidden}, {n_hidden}) "
+                             f"for this network with {n_hidden} hidden layers; got "
+                             f"{layer!r}.")
+        X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32),
+                          reset=False)
+        depth = layer % n_hidden + 1
+        return forward_chunked(X, self.coefs_, self.intercepts_,
+                               self._layer_activations(), depth=depth)
 
     # -------------------------------------------------------------- predict
 

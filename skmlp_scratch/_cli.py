@@ -237,10 +237,14 @@ def parse_value(text):
 
     Returns
     -------
-    value : int, float, bool, None, tuple of int or str
+    value : int, float, bool, None, tuple or str
         ``"3"`` -> 3, ``"1e-3"`` -> 0.001, ``"true"`` -> True, ``"none"`` -> None,
-        ``"64,32"`` -> (64, 32), anything else unchanged.
+        ``"64,32"`` -> (64, 32), ``"tanh,relu"`` -> ("tanh", "relu"),
+        ``"0.2,0.1"`` -> (0.2, 0.1) (one value per hidden layer), anything
+        else unchanged.
     """
+    if "," in text:
+        return tuple(parse_value(part) for part in text.split(",") if part.strip())
     lowered = text.strip().lower()
     words = {"true": True, "false": False, "none": None}
     if lowered in words:
@@ -250,12 +254,7 @@ def parse_value(text):
             return convert(text)
         except ValueError:
             pass
-    if "," in text:
-        try:
-            return tuple(int(part) for part in text.split(",") if part.strip())
-        except ValueError:
-            pass
-    return text
+    return text.strip()
 
 
 def parse_layer_sizes(text):

@@ -14,6 +14,7 @@ without weights), the same penalty as scikit-learn's ``MLPClassifier``.
 """
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,37 +38,78 @@ def layer_sizes(n_features, hidden_layer_sizes, n_outputs):
     return [n_features, *hidden_layer_sizes, n_outputs]
 
 
-def init_params(sizes, hidden_activation, dtype, rng):
-    """Draw initial weights and biases, Glorot-uniform exactly as scikit-learn does.
+def _glorot_uniform(rng, fan_in, fan_out, activation_name):
+    # scikit-learn's draw: factor 2 for logistic, else 6; biases from the same law
+    factor = 2.0 if activation_name == "logistic" else 6.0
+    bound = np.sqrt(factor / (fan_in + fan_out))
+    return (rng.uniform(-bound, bound, (fan_in, fan_out)),
+            rng.uniform(-bound, bound, fan_out))
 
-    Each layer draws its weights, then its biases, from
+
+def _he_normal(rng, fan_in, fan_out, activation_name):
+    # He et al. (2015): Var(W) = 2 / fan_in keeps relu layers' variance constant
+    return rng.normal(0.0, np.sqrt(2.0 / fan_in), (fan_in, fan_out)), np.zeros(fan_out)
+
+
+def _he_uniform(rng, fan_in, fan_out, activation_name):
+    bound = np.sqrt(6.0 / fan_in)  # U(-b, b) has variance b^2 / 3 = 2 / fan_in
+    return rng.uniform(-bound, bound, (fan_in, fan_out)), np.zeros(fan_out)
+
+
+def _lecun_normal(rng, fan_in, fan_out, activation_name):
+    # LeCun et al. (1998): Var(W) = 1 / fan_in, for tanh-like activations
+    return rng.normal(0.0, np.sqrt(1.0 / fan_in), (fan_in, fan_out)), np.zeros(fan_out)
+
+
+INITIALIZERS = {
+    "glorot_uniform": _glorot_uniform,
+    "he_normal": _he_normal,
+    "he_uniform": _he_uniform,
+    "lecun_normal": _lecun_normal,
+}
+"""Weight initialisations: ``draw(rng, fan_in, fan_out, activation_name)``
+returns ``(W, b)`` in float64; adding a scheme is adding one entry."""
+
+
+def init_params(sizes, layer_activations, dtype, rng, init="glorot_uniform"):
+    """Draw initial weights and biases, layer by layer, weights before biases.
+
+    The default, ``"glorot_uniform"``, is exactly scikit-learn's draw:
     ``U(-b, b)`` with ``b = sqrt(factor / (fan_in + fan_out))`` (Glorot &
-    Bengio, 2010). As in scikit-learn's MLP, ``factor`` is 2 for every layer
-    when the hidden activation is logistic and 6 otherwise, so the same
-    ``random_state`` gives both estimators the same starting weights.
+    Bengio, 2010) for weights and biases, ``factor`` being 2 when the
+    activation is logistic and 6 otherwise, so the same ``random_state`` gives
+    both estimators the same starting weights. The He and LeCun schemes draw
+    weights with variance ``2 / fan_in`` and ``1 / fan_in`` and start biases at
+    zero.
 
     Parameters
     ----------
     sizes : list of int
         Units per layer, as returned by :func:`layer_sizes`.
-    hidden_activation : Activation
-        The activation of the hidden layers.
+    layer_activations : Activation or list of Activation
+        The activation whose name sets Glorot's factor, one per weight
+        matrix; a single one is used for every matrix. (scikit-learn uses
+        the hidden activation for the output layer too.)
     dtype : numpy dtype
         float32 or float64.
     rng : numpy.random.RandomState
         The one generator of this fit.
+    init : str, default="glorot_uniform"
+        A key of ``INITIALIZERS``.
 
     Returns
     -------
     coefs : list of ndarray of shape (fan_in, fan_out)
     intercepts : list of ndarray of shape (fan_out,)
     """
-    factor = 2.0 if hidden_activation.name == "logistic" else 6.0
+    if not isinstance(layer_activations, (list, tuple)):
+        layer_activations = [layer_activations] * (len(sizes) - 1)
+    draw = INITIALIZERS[init]
     coefs, intercepts = [], []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        bound = np.sqrt(factor / (fan_in + fan_out))
-        coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype))
-        intercepts.append(rng.uniform(-bound, bound, fan_out).astype(dtype))
+    for fan_in, fan_out, act in zip(sizes[:-1], sizes[1:], layer_activations):
+        W, b = draw(rng, fan_in, fan_out, act.name)
+        coefs.append(W.astype(dtype))
+        intercepts.append(b.astype(dtype))
     return coefs, intercepts
 
 
@@ -121,6 +163,53 @@ class ParameterVector:
         self.coefs, self.intercepts = views[:len(coefs)], views[len(coefs):]
 
 
+@dataclass
+class BatchArrays:
+    """The per-layer arrays of one pass, all with the batch's rows.
+
+    Attributes
+    ----------
+    outputs : list of ndarray of shape (n_samples, n_units)
+        Layer outputs ``A = f(Z)``, one per non-input layer.
+    deltas : list of ndarray or None
+        ``d loss / d Z`` per layer; needed by :func:`backward` only.
+    inputs : list of (ndarray or None) or None
+        A copy of ``Z`` for the layers whose activation has ``uses_input``.
+    masks : list of (ndarray or None) or None
+        Inverted-dropout masks, one per hidden layer: 0 for a dropped unit,
+        ``1 / (1 - rate)`` for a kept one. None (or a None entry): no dropout.
+    dropped : list of (ndarray or None) or None
+        ``outputs[i] * masks[i]``, what the next layer sees when layer ``i``
+        has a mask. ``outputs[i]`` keeps ``f(Z)`` for the derivative.
+    """
+
+    outputs: list
+    deltas: list = None
+    inputs: list = None
+    masks: list = None
+    dropped: list = None
+
+    def input_kept(self, i):
+        """The copy of layer ``i``'s ``Z``, or None."""
+        return self.inputs[i] if self.inputs is not None else None
+
+    def mask(self, i):
+        """Layer ``i``'s dropout mask, or None."""
+        if self.masks is None or i >= len(self.masks):
+            return None
+        return self.masks[i]
+
+    def fed_forward(self, i, X):
+        """What layer ``i`` multiplies by its weights: X, or the previous output."""
+        if i == 0:
+            return X
+        return self.outputs[i - 1] if self.mask(i - 1) is None else self.dropped[i - 1]
+
+
+def _rows(arrays, n):
+    return None if arrays is None else [None if a is None else a[:n] for a in arrays]
+
+
 class Workspace:
     """Arrays a pass writes into, allocated once for at most ``n_rows`` rows.
 
@@ -131,35 +220,68 @@ class Workspace:
     n_rows : int
         The largest batch the workspace will serve.
     dtype : numpy dtype
+    activations : list of Activation or None, default=None
+        One per non-input layer; a copy of ``Z`` is kept for those with
+        ``uses_input``. None: no layer needs one.
+    dropout : list of float or None, default=None
+        Dropout rate of each hidden layer; layers with a positive rate get
+        mask buffers. None: no dropout.
 
     Attributes
     ----------
-    outputs : list of ndarray of shape (n_rows, sizes[i + 1])
-        Layer outputs ``A``; the input layer is the caller's ``X``.
-    deltas : list of ndarray of shape (n_rows, sizes[i + 1])
-        ``d loss / d Z`` per layer.
+    outputs, deltas : list of ndarray of shape (n_rows, sizes[i + 1])
+        Layer outputs ``A`` and ``d loss / d Z``; the input layer is the
+        caller's ``X``.
+    inputs, masks, dropped : list of (ndarray or None)
+        See :class:`BatchArrays`.
+    dropout : list of float
+        The rate of each hidden layer (0 for none).
     gradient_vector : ndarray of shape (n_parameters,)
         All gradients, laid out like :attr:`ParameterVector.vector`.
     coef_grads, intercept_grads : list of ndarray
         Views of ``gradient_vector`` shaped like ``coefs`` and ``intercepts``.
     """
 
-    def __init__(self, sizes, n_rows, dtype):
+    def __init__(self, sizes, n_rows, dtype, activations=None, dropout=None):
+        n_layers = len(sizes) - 1
         self.n_rows = n_rows
         self.outputs = [np.empty((n_rows, u), dtype=dtype) for u in sizes[1:]]
         self.deltas = [np.empty((n_rows, u), dtype=dtype) for u in sizes[1:]]
+        keep = [a.uses_input for a in activations] if activations else [False] * n_layers
+        self.inputs = [np.empty((n_rows, u), dtype=dtype) if k else None
+                       for k, u in zip(keep, sizes[1:])]
+        self.dropout = list(dropout) if dropout is not None else [0.0] * (n_layers - 1)
+        self.masks = [np.empty((n_rows, u), dtype=dtype) if rate > 0 else None
+                      for rate, u in zip(self.dropout, sizes[1:-1])]
+        self.dropped = [None if m is None else np.empty_like(m) for m in self.masks]
         shapes = [(i, o) for i, o in zip(sizes, sizes[1:])] + [(o,) for o in sizes[1:]]
         self.gradient_vector = np.empty(sum(math.prod(s) for s in shapes), dtype=dtype)
         grads = split_vector(self.gradient_vector, shapes)
-        self.coef_grads, self.intercept_grads = grads[:len(sizes) - 1], grads[len(sizes) - 1:]
+        self.coef_grads, self.intercept_grads = grads[:n_layers], grads[n_layers:]
 
-    def batch_views(self, n):
-        """Outputs and deltas cut to the first ``n`` rows.
+    def batch_views(self, n, with_dropout=True):
+        """:class:`BatchArrays` cut to the first ``n`` rows.
 
         Leading rows of a C-ordered array are contiguous, so BLAS writes into
-        these views directly.
+        these views directly. ``with_dropout=False`` leaves the masks out.
         """
-        return [a[:n] for a in self.outputs], [d[:n] for d in self.deltas]
+        dropout = with_dropout and any(m is not None for m in self.masks)
+        return BatchArrays(_rows(self.outputs, n), _rows(self.deltas, n),
+                           _rows(self.inputs, n),
+                           _rows(self.masks, n) if dropout else None,
+                           _rows(self.dropped, n) if dropout else None)
+
+    def draw_masks(self, n, rng):
+        """Draw fresh inverted-dropout masks for the first ``n`` rows.
+
+        A unit is kept with probability ``1 - rate`` and then scaled by
+        ``1 / (1 - rate)``, so a layer's expected output is unchanged and
+        prediction needs no rescaling (Srivastava et al., 2014).
+        """
+        for rate, mask in zip(self.dropout, self.masks):
+            if mask is not None:
+                kept = rng.random_sample(mask[:n].shape) >= rate
+                np.multiply(kept, 1.0 / (1.0 - rate), out=mask[:n])
 
 
 def _matmul_into(A, W, out):
@@ -169,7 +291,7 @@ def _matmul_into(A, W, out):
         np.matmul(A, W, out=out)
 
 
-def forward(X, coefs, intercepts, activations, outputs):
+def forward(X, coefs, intercepts, activations, arrays):
     """Run the network on ``X``, writing every layer's output.
 
     Parameters
@@ -177,21 +299,29 @@ def forward(X, coefs, intercepts, activations, outputs):
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     coefs, intercepts : list of ndarray
     activations : list of Activation, one per non-input layer
-    outputs : list of ndarray of shape (n_samples, n_units)
-        Written in place.
+    arrays : BatchArrays or list of ndarray of shape (n_samples, n_units)
+        Written in place; a list is taken as the outputs (no dropout, no
+        activation that keeps its input).
 
     Returns
     -------
     P : ndarray of shape (n_samples, n_outputs)
-        The last of ``outputs``.
+        The last of the outputs.
     """
-    A = X
-    for W, b, act, Z in zip(coefs, intercepts, activations, outputs):
-        _matmul_into(A, W, out=Z)
+    if not isinstance(arrays, BatchArrays):
+        arrays = BatchArrays(arrays)
+    for i, (W, b, act, Z) in enumerate(zip(coefs, intercepts, activations,
+                                           arrays.outputs)):
+        _matmul_into(arrays.fed_forward(i, X), W, out=Z)
         Z += b
+        kept = arrays.input_kept(i)
+        if kept is not None:
+            kept[...] = Z
         act.forward(Z)
-        A = Z
-    return A
+        mask = arrays.mask(i)
+        if mask is not None:
+            np.multiply(Z, mask, out=arrays.dropped[i])
+    return arrays.outputs[-1]
 
 
 def penalty(coefs, alpha, total):
@@ -218,8 +348,8 @@ def output_delta(Y, P, scale, output_activation, loss, out):
     return out
 
 
-def backward(X, Y, scale, total, coefs, activations, loss, alpha, outputs, deltas,
-             coef_grads, intercept_grads):
+def backward(X, Y, scale, total, coefs, activations, loss, alpha, arrays, coef_grads,
+             intercept_grads):
     """Backpropagate from the outputs of :func:`forward` into the gradient arrays.
 
     Parameters
@@ -236,14 +366,15 @@ def backward(X, Y, scale, total, coefs, activations, loss, alpha, outputs, delta
     loss : Loss
     alpha : float
         L2 penalty strength.
-    outputs : list of ndarray
-        Layer outputs written by :func:`forward`.
-    deltas, coef_grads, intercept_grads : list of ndarray
+    arrays : BatchArrays
+        As :func:`forward` left them; the deltas are written in place.
+    coef_grads, intercept_grads : list of ndarray
         Written in place.
     """
-    output_delta(Y, outputs[-1], scale, activations[-1], loss, out=deltas[-1])
+    deltas = arrays.deltas
+    output_delta(Y, arrays.outputs[-1], scale, activations[-1], loss, out=deltas[-1])
     for i in range(len(coefs) - 1, -1, -1):
-        A_prev = X if i == 0 else outputs[i - 1]
+        A_prev = arrays.fed_forward(i, X)
         if sp.issparse(A_prev):
             coef_grads[i][...] = A_prev.T @ deltas[i]
         else:
@@ -254,11 +385,15 @@ def backward(X, Y, scale, total, coefs, activations, loss, alpha, outputs, delta
         np.sum(deltas[i], axis=0, out=intercept_grads[i])
         if i > 0:
             np.matmul(deltas[i], coefs[i].T, out=deltas[i - 1])
-            activations[i - 1].backprop(outputs[i - 1], deltas[i - 1])
+            mask = arrays.mask(i - 1)
+            if mask is not None:
+                deltas[i - 1] *= mask  # d dropped / d A is the mask itself
+            activations[i - 1].vjp(arrays.outputs[i - 1], arrays.input_kept(i - 1),
+                                   deltas[i - 1])
 
 
 def loss_and_gradients(X, Y, sample_weight, coefs, intercepts, activations, loss,
-                       alpha, workspace):
+                       alpha, workspace, dropout=True):
     """Mean loss of the network on ``(X, Y)``; gradients land in ``workspace``.
 
     Parameters
@@ -272,6 +407,9 @@ def loss_and_gradients(X, Y, sample_weight, coefs, intercepts, activations, loss
     loss : Loss
     alpha : float
     workspace : Workspace
+    dropout : bool, default=True
+        Apply the masks in ``workspace.masks`` (drawn by the caller with
+        :meth:`Workspace.draw_masks`), when the workspace has any.
 
     Returns
     -------
@@ -279,20 +417,50 @@ def loss_and_gradients(X, Y, sample_weight, coefs, intercepts, activations, loss
         Weighted mean loss plus the L2 penalty.
     """
     n = X.shape[0]
-    outputs, deltas = workspace.batch_views(n)
-    P = forward(X, coefs, intercepts, activations, outputs)
+    arrays = workspace.batch_views(n, with_dropout=dropout)
+    P = forward(X, coefs, intercepts, activations, arrays)
     scale, total = sample_scale(sample_weight, n, P.dtype)
     value = loss.value(Y, P, scale) + penalty(coefs, alpha, total)
-    backward(X, Y, scale, total, coefs, activations, loss, alpha, outputs, deltas,
+    backward(X, Y, scale, total, coefs, activations, loss, alpha, arrays,
              workspace.coef_grads, workspace.intercept_grads)
     return value
 
 
-def predict_proba_chunked(X, coefs, intercepts, activations, chunk_size=4096):
-    """Network outputs for ``X``, computed ``chunk_size`` rows at a time.
+def forward_chunked(X, coefs, intercepts, activations, depth=None, chunk_size=4096):
+    """Output of layer ``depth`` for ``X``, computed ``chunk_size`` rows at a time.
 
-    Memory beyond the returned array is one workspace of ``chunk_size`` rows,
-    whatever the number of samples.
+    Memory beyond the returned array is one set of layer outputs of
+    ``chunk_size`` rows, whatever the number of samples.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    coefs, intercepts : list of ndarray
+    activations : list of Activation
+    depth : int or None, default=None
+        Number of layers to run: 1 gives the first hidden layer's output,
+        None the whole network's.
+    chunk_size : int, default=4096
+
+    Returns
+    -------
+    A : ndarray of shape (n_samples, n_units of that layer)
+    """
+    depth = len(coefs) if depth is None else depth
+    coefs, intercepts, activations = coefs[:depth], intercepts[:depth], activations[:depth]
+    n = X.shape[0]
+    dtype = coefs[0].dtype
+    result = np.empty((n, coefs[-1].shape[1]), dtype=dtype)
+    outputs = [np.empty((min(n, chunk_size), W.shape[1]), dtype=dtype) for W in coefs]
+    for start in range(0, n, chunk_size):
+        stop = min(start + chunk_size, n)
+        views = [o[: stop - start] for o in outputs[:-1]] + [result[start:stop]]
+        forward(X[start:stop], coefs, intercepts, activations, views)
+    return result
+
+
+def predict_proba_chunked(X, coefs, intercepts, activations, chunk_size=4096):
+    """Network outputs for ``X``: :func:`forward_chunked` of the whole network.
 
     Parameters
     ----------
@@ -305,12 +473,4 @@ def predict_proba_chunked(X, coefs, intercepts, activations, chunk_size=4096):
     -------
     P : ndarray of shape (n_samples, n_outputs)
     """
-    n = X.shape[0]
-    dtype = coefs[0].dtype
-    P = np.empty((n, coefs[-1].shape[1]), dtype=dtype)
-    outputs = [np.empty((min(n, chunk_size), W.shape[1]), dtype=dtype) for W in coefs]
-    for start in range(0, n, chunk_size):
-        stop = min(start + chunk_size, n)
-        views = [o[: stop - start] for o in outputs[:-1]] + [P[start:stop]]
-        forward(X[start:stop], coefs, intercepts, activations, views)
-    return P
+    return forward_chunked(X, coefs, intercepts, activations, chunk_size=chunk_size)

@@ -10,6 +10,7 @@ import scipy.optimize
 import scipy.sparse as sp
 
 from ._network import ParameterVector, Workspace, loss_and_gradients
+from ._optimizers import clip_by_global_norm
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -115,7 +116,7 @@ def check_finite(loss_value, params, where, advice=STOCHASTIC_ADVICE):
 
 
 def run_epoch(batches, rng, params, activations, loss, alpha, optimizer, workspace,
-              epoch):
+              epoch, max_grad_norm=None):
     """One pass over the training data; parameters are updated in place.
 
     Parameters
@@ -130,9 +131,12 @@ def run_epoch(batches, rng, params, activations, loss, alpha, optimizer, workspa
     optimizer : object with ``update(params, grads)``
         Built for ``[params.vector]``.
     workspace : Workspace
-        At least ``batches.batch_size`` rows.
+        At least ``batches.batch_size`` rows. When it has dropout masks,
+        fresh ones are drawn from ``rng`` for every batch.
     epoch : int
         Number of this epoch (from 1), for error messages.
+    max_grad_norm : float or None, default=None
+        Clip each batch's gradient to this global L2 norm.
 
     Returns
     -------
@@ -140,13 +144,18 @@ def run_epoch(batches, rng, params, activations, loss, alpha, optimizer, workspa
         Mean of the batch losses, each weighted by its number of samples.
     """
     vector, gradients = [params.vector], [workspace.gradient_vector]
+    dropout = any(mask is not None for mask in workspace.masks)
     accumulated = 0.0
     for batch, (Xb, Yb, swb) in enumerate(batches.epoch(rng), start=1):
         if swb is not None and not swb.any():
             continue  # all-zero weights: this batch has no mean to descend
+        if dropout:
+            workspace.draw_masks(Xb.shape[0], rng)
         value = loss_and_gradients(Xb, Yb, swb, params.coefs, params.intercepts,
                                    activations, loss, alpha, workspace)
         check_finite(value, None, f"epoch {epoch}, batch {batch}")
+        if max_grad_norm is not None:
+            clip_by_global_norm(gradients, max_grad_norm)
         optimizer.update(vector, gradients)
         accumulated += value * Xb.shape[0]
     mean = accumulated / batches.n_samples
@@ -231,7 +240,7 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
     """
     params = ParameterVector(coefs, intercepts)
     sizes = [coefs[0].shape[0]] + [W.shape[1] for W in coefs]
-    workspace = Workspace(sizes, X.shape[0], coefs[0].dtype)
+    workspace = Workspace(sizes, X.shape[0], coefs[0].dtype, activations)
     n_evals = 0
     x0 = params.vector.astype(np.float64)
     last = {"x": x0, "fun": None}  # the last completed iterate

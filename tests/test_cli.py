@@ -273,7 +273,8 @@ def test_effective_params_layer_cli_defaults_over_the_estimator():
 @pytest.mark.parametrize("text, value", [
     ("3", 3), ("-1", -1), ("1e-3", 1e-3), ("0.5", 0.5), ("true", True),
     ("False", False), ("none", None), ("64,32", (64, 32)), ("64,", (64,)),
-    ("auto", "auto"), ("a,b", "a,b"), ("relu", "relu"),
+    ("auto", "auto"), ("tanh,relu", ("tanh", "relu")), ("0.2,0.1", (0.2, 0.1)),
+    ("relu", "relu"),
 ])
 def test_parse_value(text, value):
     parsed = parse_value(text)

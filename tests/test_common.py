@@ -7,6 +7,9 @@ import pytest
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from skmlp_scratch import MLPScratchClassifier
+from skmlp_scratch._activations import ACTIVATIONS
+from skmlp_scratch._network import INITIALIZERS
+from skmlp_scratch._optimizers import OPTIMIZERS, SCHEDULES
 
 # Small networks and few epochs keep the ~70 checks per setting fast; each
 # setting exercises a different path of the core.
@@ -17,6 +20,37 @@ ESTIMATORS = [
     MLPScratchClassifier(hidden_layer_sizes=(8, 4), activation="tanh",
                          loss="squared_error", max_iter=100),
 ]
+
+
+def _registry_settings():
+    """One setting per hidden activation, cycling through the initialisations,
+    schedules and stochastic solvers, so every registry entry meets every
+    check; every other one clips gradients.
+
+    Dropout is left out here: it draws a different mask for each copy of a
+    repeated sample, so sample weights cannot equal repetitions (sklearn's
+    ``check_sample_weight_equivalence``), which holds for any stochastic
+    regulariser. ``test_classifier.py`` tests dropout's own promises. So is
+    ``"invscaling"``: its ``t`` counts the rows seen, as scikit-learn defines
+    it, so repeating rows changes the step size; its own tests are in
+    ``test_optimizers.py``.
+    """
+    activations = sorted(name for name, act in ACTIVATIONS.items() if act.hidden)
+    inits, solvers = sorted(INITIALIZERS), sorted(OPTIMIZERS)
+    schedules = sorted(set(SCHEDULES) - {"invscaling"})
+    assert len(activations) >= max(len(inits), len(schedules), len(solvers))
+    settings = []
+    for i, name in enumerate(activations):
+        solver = solvers[i % len(solvers)]
+        settings.append(MLPScratchClassifier(
+            hidden_layer_sizes=(8,), activation=name, init=inits[i % len(inits)],
+            learning_rate=schedules[i % len(schedules)], solver=solver,
+            learning_rate_init=0.01, max_iter=200, lr_gamma=0.5,
+            lr_step_size=100, max_grad_norm=5.0 if i % 2 else None))
+    return settings
+
+
+ESTIMATORS += _registry_settings()
 
 
 @parametrize_with_checks(ESTIMATORS)

@@ -11,6 +11,7 @@ import skmlp_scratch._classifier as classifier_module
 from skmlp_scratch import MLPScratchClassifier
 from skmlp_scratch._activations import HIDDEN_ACTIVATIONS
 from skmlp_scratch._losses import USER_LOSSES
+from skmlp_scratch._network import INITIALIZERS
 from skmlp_scratch._optimizers import LEARNING_RATE_SCHEDULES, OPTIMIZERS
 
 
@@ -27,6 +28,7 @@ def documented_choices(parameter):
     ("loss", USER_LOSSES),
     ("solver", [*OPTIMIZERS, "lbfgs"]),
     ("learning_rate", LEARNING_RATE_SCHEDULES),
+    ("init", INITIALIZERS),
 ])
 def test_docstring_lists_every_choice(parameter, registry):
     assert documented_choices(parameter) == set(registry)

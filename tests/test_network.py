@@ -13,8 +13,10 @@ import scipy.sparse as sp
 from skmlp_scratch._activations import ACTIVATIONS
 from skmlp_scratch._losses import USER_LOSSES, resolve_loss
 from skmlp_scratch._network import (
+    INITIALIZERS,
     Workspace,
     forward,
+    forward_chunked,
     init_params,
     layer_sizes,
     loss_and_gradients,
@@ -97,23 +99,27 @@ def _loss(problem, X=None, sample_weight="given", alpha=ALPHA, workspace=None):
     p = problem
     X = p["X"] if X is None else X
     sw = p["sample_weight"] if isinstance(sample_weight, str) else sample_weight
-    ws = workspace or Workspace(p["sizes"], X.shape[0], p["coefs"][0].dtype)
+    ws = workspace or Workspace(p["sizes"], X.shape[0], p["coefs"][0].dtype,
+                                p["activations"])
     value = loss_and_gradients(X, p["Y"], sw, p["coefs"], p["intercepts"],
                                p["activations"], p["loss"], alpha, ws)
     return value, ws
 
 
-def finite_difference_gradients(problem):
-    """Central differences of the loss w.r.t. every weight and bias, flattened."""
+def finite_difference_gradients(problem, workspace=None):
+    """Central differences of the loss w.r.t. every weight and bias, flattened.
+
+    A ``workspace`` with dropout masks keeps them fixed for every evaluation.
+    """
     params = problem["coefs"] + problem["intercepts"]
     grads = []
     for p in params:
         for idx in np.ndindex(*p.shape):
             original = p[idx]
             p[idx] = original + STEP
-            plus, _ = _loss(problem)
+            plus, _ = _loss(problem, workspace=workspace)
             p[idx] = original - STEP
-            minus, _ = _loss(problem)
+            minus, _ = _loss(problem, workspace=workspace)
             p[idx] = original
             grads.append((plus - minus) / (2 * STEP))
     return np.array(grads)
@@ -152,6 +158,74 @@ def teardown_module(module):
 def test_whole_network_gradient_matches_finite_differences(hidden, user_loss, kind):
     error = gradient_check_error(hidden, user_loss, kind)
     assert error < TOLERANCE, f"relative error {error:.3e}"
+
+
+@pytest.mark.parametrize("hidden", HIDDEN_NAMES)
+def test_dropout_gradient_matches_finite_differences_with_a_fixed_mask(hidden):
+    problem = make_problem(hidden, "log_loss", "multiclass")
+    ws = Workspace(problem["sizes"], N_SAMPLES, np.float64, problem["activations"],
+                   dropout=[0.5, 0.25])
+    ws.draw_masks(N_SAMPLES, np.random.RandomState(0))
+    assert all(0 < np.count_nonzero(m) < m.size for m in ws.masks)  # some dropped
+    value, _ = _loss(problem, workspace=ws)
+    analytic = ws.gradient_vector.copy()
+    numeric = finite_difference_gradients(problem, workspace=ws)
+    error = relative_error(analytic, numeric)
+    assert error < TOLERANCE, f"relative error {error:.3e}"
+    # the masks change the loss: they are really applied
+    assert value != pytest.approx(_loss(problem)[0], rel=1e-6)
+
+
+def test_dropout_masks_are_inverted_and_follow_the_rate():
+    sizes = [3, 400, 300, 2]
+    relu = ACTIVATIONS["relu"]
+    ws = Workspace(sizes, 250, np.float32, [relu, relu, ACTIVATIONS["softmax"]],
+                   dropout=[0.2, 0.0])
+    assert ws.masks[1] is None and ws.dropped[1] is None  # rate 0: no buffers
+    ws.draw_masks(200, np.random.RandomState(1))
+    mask = ws.masks[0][:200]
+    assert mask.dtype == np.float32
+    assert set(np.unique(mask)) == {0.0, np.float32(1 / 0.8)}
+    # 80,000 Bernoulli(0.8) draws: the kept share is within 0.01 of 0.8
+    assert abs(np.count_nonzero(mask) / mask.size - 0.8) < 0.01
+    again = Workspace(sizes, 250, np.float32, [relu, relu, ACTIVATIONS["softmax"]],
+                      dropout=[0.2, 0.0])
+    again.draw_masks(200, np.random.RandomState(1))
+    np.testing.assert_array_equal(again.masks[0][:200], mask)
+
+
+def test_without_dropout_the_masks_are_ignored():
+    problem = make_problem("relu", "log_loss", "multiclass")
+    ws = Workspace(problem["sizes"], N_SAMPLES, np.float64, problem["activations"],
+                   dropout=[0.5, 0.5])
+    ws.draw_masks(N_SAMPLES, np.random.RandomState(0))
+    value = loss_and_gradients(problem["X"], problem["Y"], problem["sample_weight"],
+                               problem["coefs"], problem["intercepts"],
+                               problem["activations"], problem["loss"], ALPHA, ws,
+                               dropout=False)
+    plain_value, plain = _loss(problem)
+    assert value == plain_value
+    np.testing.assert_array_equal(ws.gradient_vector, plain.gradient_vector)
+
+
+def test_gelu_needs_its_input_kept():
+    problem = make_problem("gelu", "log_loss", "multiclass")
+    ws = Workspace(problem["sizes"], N_SAMPLES, np.float64)  # no activations given
+    with pytest.raises(ValueError, match="gelu derivative needs the pre-activation"):
+        _loss(problem, workspace=ws)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_forward_chunked_returns_the_output_of_the_chosen_layer(depth):
+    problem = make_problem("tanh", "log_loss", "multiclass", n_samples=9)
+    A = problem["X"]
+    for W, b, act in list(zip(problem["coefs"], problem["intercepts"],
+                              problem["activations"]))[:depth]:
+        A = A @ W + b
+        act.forward(A)
+    got = forward_chunked(problem["X"], problem["coefs"], problem["intercepts"],
+                          problem["activations"], depth=depth, chunk_size=4)
+    np.testing.assert_allclose(got, A, rtol=1e-13)
 
 
 def test_a_wrong_gradient_fails_the_check():
@@ -314,6 +388,50 @@ def test_init_params_is_deterministic_given_seed(dtype):
         assert a.dtype == dtype
         np.testing.assert_array_equal(a, b)
         assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("init", sorted(INITIALIZERS))
+def test_every_initializer_gives_shapes_dtype_and_is_seeded(init):
+    sizes = [6, 5, 3]
+    relu = ACTIVATIONS["relu"]
+    first = init_params(sizes, relu, np.float32, np.random.RandomState(0), init=init)
+    second = init_params(sizes, relu, np.float32, np.random.RandomState(0), init=init)
+    assert [W.shape for W in first[0]] == [(6, 5), (5, 3)]
+    assert [b.shape for b in first[1]] == [(5,), (3,)]
+    for a, b in zip(first[0] + first[1], second[0] + second[1]):
+        assert a.dtype == np.float32
+        np.testing.assert_array_equal(a, b)
+
+
+# variance of the weights each scheme targets, as a function of fan_in
+TARGET_VARIANCE = {"he_normal": lambda n: 2.0 / n, "he_uniform": lambda n: 2.0 / n,
+                   "lecun_normal": lambda n: 1.0 / n}
+
+
+@pytest.mark.parametrize("init", sorted(TARGET_VARIANCE))
+def test_he_and_lecun_weights_have_their_variance_and_zero_biases(init):
+    sizes = [400, 300, 10]
+    coefs, intercepts = init_params(sizes, ACTIVATIONS["relu"], np.float64,
+                                    np.random.RandomState(0), init=init)
+    for W, b, fan_in in zip(coefs, intercepts, sizes):
+        # 120,000 or 3,000 draws: the sample variance is within 6 % of its target
+        assert W.var() == pytest.approx(TARGET_VARIANCE[init](fan_in), rel=0.06)
+        assert abs(W.mean()) < 0.01
+        np.testing.assert_array_equal(b, 0.0)
+    if init == "he_uniform":
+        assert np.abs(coefs[0]).max() <= np.sqrt(6.0 / 400)
+
+
+def test_glorot_factor_follows_each_layer_activation_when_given_a_list():
+    sizes = [4, 3, 2]
+    acts = [ACTIVATIONS["logistic"], ACTIVATIONS["tanh"]]
+    coefs, intercepts = init_params(sizes, acts, np.float64, np.random.RandomState(7))
+    rng = np.random.RandomState(7)
+    b0, b1 = np.sqrt(2.0 / 7), np.sqrt(6.0 / 5)
+    expected = [rng.uniform(-b0, b0, (4, 3)), rng.uniform(-b0, b0, 3),
+                rng.uniform(-b1, b1, (3, 2)), rng.uniform(-b1, b1, 2)]
+    for got, exp in zip([coefs[0], intercepts[0], coefs[1], intercepts[1]], expected):
+        np.testing.assert_array_equal(got, exp)
 
 
 def test_layer_sizes():
