@@ -127,7 +127,8 @@ default="constant"
         ``learning_rate_init`` by ``(t + 1) ** power_t``, ``t`` being the
         samples seen; ``"adaptive"`` divides it by 5 each time
         ``n_iter_no_change`` epochs pass without improvement; ``"cosine"``
-        anneals it to 0 over ``max_iter`` epochs along half a cosine;
+        anneals it to 0 over ``max_iter`` epochs along half a cosine (so
+        reaching ``max_iter`` is the plan and raises no ConvergenceWarning);
         ``"step"`` multiplies it by ``lr_gamma`` every ``lr_step_size``
         epochs. Any of them can start with ``warmup_epochs`` of linear warm-up.
 
@@ -754,7 +755,8 @@ default="glorot_uniform"
                 if self._should_stop(monitor) or self._out_of_time(started):
                     break
             else:
-                if not incremental:
+                # a cosine schedule is meant to end at max_iter, with a rate of 0
+                if not incremental and self.learning_rate != "cosine":
                     warnings.warn(
                         f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
                         "reached and the optimization hasn't converged yet.",

@@ -154,6 +154,15 @@ def test_warm_up_ramps_linearly_into_the_schedule():
                                            for k in range(5)], rtol=1e-12)
 
 
+def test_a_cosine_schedule_ends_at_max_iter_without_a_convergence_warning():
+    X, y = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        _clf(learning_rate="cosine", max_iter=3).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+        _clf(learning_rate="step", max_iter=3).fit(X, y)
+
+
 def test_partial_fit_continues_the_schedule():
     X, y = _data()
     clf = _clf(learning_rate="step", lr_step_size=2, lr_gamma=0.5)
