@@ -6,9 +6,10 @@ and stores what comes back as fitted attributes.
 """
 
 import copy
+import functools
 import time
-from dataclasses import dataclass
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -34,6 +35,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+try:  # scikit-learn >= 1.9
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # pragma: no cover - exercised in a subprocess by test_callbacks
+
+    class CallbackSupportMixin:
+        """Stand-in on a scikit-learn without ``sklearn.callback``: no ``set_callbacks``."""
+
+
 from ._activations import HIDDEN_ACTIVATIONS, get_activation
 from ._losses import USER_LOSSES, resolve_loss, sample_scale
 from ._network import (
@@ -46,7 +55,14 @@ from ._network import (
     predict_proba_chunked,
 )
 from ._optimizers import OPTIMIZERS, SCHEDULES
-from ._training import MinibatchSource, PlateauMonitor, fit_lbfgs, run_epoch
+from ._training import (
+    DivergenceGuard,
+    MinibatchSource,
+    PlateauMonitor,
+    fit_lbfgs,
+    run_epoch,
+    unflatten_into,
+)
 
 _STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 
@@ -64,6 +80,36 @@ def _copy_params(arrays):
     return [a.copy() for a in arrays]
 
 
+class _NoCallbacks:
+    """The callback context of a fit on a scikit-learn without the callback API."""
+
+    def subcontext(self, *args, **kwargs):
+        return self
+
+    def call_on_fit_task_begin(self, **kwargs):
+        return self
+
+    def call_on_fit_task_end(self, **kwargs):
+        return False
+
+
+def _is_callback_bookkeeping(name):
+    """Attributes the callback API keeps on the estimator: not learned state."""
+    return name.startswith(("_skl_callbacks", "_callback_fit_ctx", "_parent_callback"))
+
+
+def _plain_helper(helper, registry):
+    """A training helper (optimizer, schedule) as plain data, by registry name."""
+    name = next(key for key, cls in registry.items() if type(helper) is cls)
+    return {"name": name, "attributes": dict(vars(helper))}
+
+
+def _helper_from_plain(state, registry):
+    helper = object.__new__(registry[state["name"]])
+    vars(helper).update(state["attributes"])
+    return helper
+
+
 @dataclass
 class _Validation:
     """A validation set: inputs, labels, their binarised targets, weights."""
@@ -74,7 +120,7 @@ class _Validation:
     sample_weight: np.ndarray = None
 
 
-class MLPScratchClassifier(ClassifierMixin, BaseEstimator):
+class MLPScratchClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron classifier with a forward and backward pass in NumPy.
 
     A drop-in for :class:`sklearn.neural_network.MLPClassifier`: the parameters
@@ -473,13 +519,18 @@ default="glorot_uniform"
 
     def _fit_all_or_nothing(self, X, y, sample_weight, incremental, classes=None,
                             validation=(None, None, None)):
-        # Every attribute fit may touch is learned state; parameters stay as set.
+        # Every attribute fit may touch is learned state; parameters stay as set,
+        # and so do the callbacks and the callback API's own bookkeeping.
         params = self.get_params(deep=False)
-        saved = {k: copy.deepcopy(v) for k, v in vars(self).items() if k not in params}
+
+        def learned(name):
+            return name not in params and not _is_callback_bookkeeping(name)
+
+        saved = {k: copy.deepcopy(v) for k, v in vars(self).items() if learned(k)}
         try:
             return self._fit(X, y, sample_weight, incremental, classes, validation)
         except BaseException:
-            for key in [k for k in vars(self) if k not in params]:
+            for key in [k for k in vars(self) if learned(k)]:
                 delattr(self, key)
             vars(self).update(saved)
             raise
@@ -507,18 +558,39 @@ default="glorot_uniform"
         Y = Y.astype(X.dtype)
         activations = self._layer_activations()
         loss = resolve_loss(self.loss, self.out_activation_)
+        # one subtask per epoch or L-BFGS iteration (scipy's callback leaves
+        # one more, empty, at the end)
+        callbacks = self._start_callbacks(
+            max_subtasks=1 if incremental else self.max_iter + (self.solver == "lbfgs"))
+        hook_data = self._hook_data(X, Y, sample_weight)
+        callbacks.call_on_fit_task_begin(estimator=self, **hook_data)
 
         # Non-finite values are caught by the training steps themselves, which
         # raise TrainingDivergedError naming the epoch; NumPy's own overflow
         # warnings on the way there would only be noise.
         with np.errstate(over="ignore", invalid="ignore"):
             if self.solver == "lbfgs":
-                self._fit_lbfgs(X, Y, sample_weight, activations, loss)
+                self._fit_lbfgs(X, Y, sample_weight, activations, loss, callbacks,
+                                hook_data)
             else:
                 self._fit_stochastic(X, Y, sample_weight, activations, loss, rng,
-                                     incremental, validation)
+                                     incremental, validation, callbacks)
         self._rng = rng
+        callbacks.call_on_fit_task_end(estimator=self, **hook_data,
+                                       reconstruction_attributes={})
         return self
+
+    def _start_callbacks(self, max_subtasks):
+        """The root callback context of this fit (a no-op without the API)."""
+        if not hasattr(self, "_init_callback_context"):
+            return _NoCallbacks()
+        return self._init_callback_context(max_subtasks=max_subtasks)
+
+    def _hook_data(self, X, Y, sample_weight):
+        """What the callback hooks of a task receive: its data, labels lazily."""
+        labels = functools.cache(lambda: self._labels_from_outputs(Y))
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        return {"X": X, "y": labels, "metadata": metadata}
 
     def _validated_hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -667,6 +739,7 @@ default="glorot_uniform"
         self.t_ = 0
         self.loss_curve_ = []
         self.history_ = []
+        self._divergence_references = (None, None)  # see DivergenceGuard
         self._reset_monitoring()
         if hasattr(self, "_optimizer"):
             del self._optimizer
@@ -687,10 +760,12 @@ default="glorot_uniform"
 
     # ------------------------------------------------------------- L-BFGS
 
-    def _fit_lbfgs(self, X, Y, sample_weight, activations, loss):
+    def _fit_lbfgs(self, X, Y, sample_weight, activations, loss, callbacks, hook_data):
+        on_iteration, close = self._lbfgs_iteration_tasks(callbacks, hook_data)
         result = fit_lbfgs(X, Y, sample_weight, self.coefs_, self.intercepts_,
                            activations, loss, self.alpha, self.max_iter, self.max_fun,
-                           self.tol, self.verbose)
+                           self.tol, self.verbose, on_iteration=on_iteration)
+        close()
         self.n_iter_ = int(result.nit)
         self.loss_ = float(result.fun)
         self.loss_curve_ = list(result.loss_curve)
@@ -698,6 +773,8 @@ default="glorot_uniform"
         if result.interrupted:
             warnings.warn("Training interrupted by the user; keeping the weights of "
                           f"the last completed L-BFGS iteration ({self.n_iter_}).")
+        elif result.stopped_by_callback:
+            pass  # a callback asked for it: not a failure to converge
         elif result.status == 1:
             warnings.warn(
                 f"lbfgs stopped after max_iter={self.max_iter} iterations or "
@@ -713,12 +790,44 @@ default="glorot_uniform"
                 ConvergenceWarning,
             )
 
+    def _lbfgs_iteration_tasks(self, callbacks, hook_data):
+        """Callback tasks around L-BFGS iterations, which SciPy reports at their end.
+
+        Returns ``on_iteration(x)``, which ends the running task with the
+        iterate ``x``, begins the next and returns whether a callback asked to
+        stop, and ``close()``, which ends the last task, one SciPy never ran.
+        """
+        task = callbacks.subcontext(task_name="iteration")
+        task.call_on_fit_task_begin(estimator=self, **hook_data)
+
+        def on_iteration(x):
+            nonlocal task
+            stop = task.call_on_fit_task_end(
+                estimator=self, **hook_data,
+                reconstruction_attributes=lambda: self._weights_from_flat(x))
+            task = callbacks.subcontext(task_name="iteration")
+            task.call_on_fit_task_begin(estimator=self, **hook_data)
+            return stop
+
+        def close():
+            task.call_on_fit_task_end(estimator=self)
+
+        return on_iteration, close
+
+    def _weights_from_flat(self, x):
+        arrays = [np.empty_like(a) for a in self.coefs_ + self.intercepts_]
+        unflatten_into(x, arrays)
+        n_layers = len(self.coefs_)
+        return {"coefs_": arrays[:n_layers], "intercepts_": arrays[n_layers:]}
+
     # --------------------------------------------------------- stochastic
 
     def _fit_stochastic(self, X, Y, sample_weight, activations, loss, rng, incremental,
-                        validation):
+                        validation, callbacks):
         X, Y, sample_weight, validation = self._validation_split(X, Y, sample_weight,
                                                                  rng, validation)
+        hook_data = self._hook_data(X, Y, sample_weight)
+        guard = DivergenceGuard(references=self._divergence_references)
         batch_size = self._batch_size(X.shape[0])
         # during training coefs_ and intercepts_ are views of one vector, the
         # array the optimizer steps; the end of fit puts owned copies back
@@ -740,19 +849,27 @@ default="glorot_uniform"
         try:
             for _ in range(n_epochs):
                 epoch_started = time.perf_counter()
+                task = callbacks.subcontext(task_name="epoch")
+                task.call_on_fit_task_begin(estimator=self, **hook_data)
                 self.loss_ = run_epoch(batches, rng, params, activations, loss,
                                        self.alpha, self._optimizer, workspace,
                                        epoch=self.n_iter_ + 1,
-                                       max_grad_norm=self.max_grad_norm)
+                                       max_grad_norm=self.max_grad_norm, guard=guard)
+                self._divergence_references = guard.references
                 self.n_iter_ += 1
                 self.t_ += X.shape[0]
                 last = (_copy_params(self.coefs_), _copy_params(self.intercepts_))
                 if self._end_epoch(monitor, validation, loss,
                                    time.perf_counter() - epoch_started):
                     best = last
+                stop_requested = task.call_on_fit_task_end(
+                    estimator=self, **hook_data,
+                    reconstruction_attributes=lambda: {"coefs_": last[0],
+                                                       "intercepts_": last[1]})
                 if self.verbose:
                     self._print_progress(n_epochs, time.perf_counter() - started)
-                if self._should_stop(monitor) or self._out_of_time(started):
+                if (stop_requested or self._should_stop(monitor)
+                        or self._out_of_time(started)):
                     break
             else:
                 # a cosine schedule is meant to end at max_iter, with a rate of 0
@@ -915,6 +1032,32 @@ default="glorot_uniform"
             print(f"max_time={self.max_time} s reached after epoch {self.n_iter_} "
                   f"({elapsed:.1f} s); stopping with the {kept} weights.", flush=True)
         return True
+
+    # --------------------------------------------------------- persistence
+
+    def __getstate__(self):
+        # Plain data (dicts, arrays, numbers) in place of the optimizer, the
+        # schedule and the generator, so a skops file asks its reader to trust
+        # this class alone, and a pickle names no private class.
+        state = dict(super().__getstate__())  # a copy: it may be our own __dict__
+        if "_optimizer" in state:
+            state["_optimizer"] = _plain_helper(state["_optimizer"], OPTIMIZERS)
+            state["_schedule"] = _plain_helper(state["_schedule"], SCHEDULES)
+        if "_rng" in state:
+            state["_rng"] = {"mt19937_state": state["_rng"].get_state()}
+        # callbacks watch a fit; they are not part of the model
+        return {k: v for k, v in state.items() if not _is_callback_bookkeeping(k)}
+
+    def __setstate__(self, state):
+        state = dict(state)
+        if isinstance(state.get("_optimizer"), dict):
+            state["_optimizer"] = _helper_from_plain(state["_optimizer"], OPTIMIZERS)
+            state["_schedule"] = _helper_from_plain(state["_schedule"], SCHEDULES)
+        if isinstance(state.get("_rng"), dict):
+            rng = np.random.RandomState()
+            rng.set_state(state["_rng"]["mt19937_state"])
+            state["_rng"] = rng
+        super().__setstate__(state)
 
     # ---------------------------------------------------------- inspection
 

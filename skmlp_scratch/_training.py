@@ -115,8 +115,76 @@ def check_finite(loss_value, params, where, advice=STOCHASTIC_ADVICE):
     )
 
 
+class DivergenceGuard:
+    """Catches training that diverges, whether or not its numbers stay finite.
+
+    A huge step can inflate the weights by orders of magnitude while every
+    value stays finite: the clipped log-loss is bounded, only the L2 term
+    grows. So besides non-finite values, two relative limits count as
+    divergence:
+
+    * a batch loss above ``loss_factor * max(L0, 1)``, ``L0`` being the first
+      batch loss of training (this catches the growing L2 term);
+    * at the end of an epoch, a weight larger in magnitude than
+      ``weight_factor * max(W0, 1)``, ``W0`` being the largest initial one
+      (this catches inflated weights when ``alpha=0``).
+
+    Training that works lowers its loss and moves its weights far less; no
+    problem in the test suite comes near either limit.
+
+    Parameters
+    ----------
+    loss_factor : float, default=1000.0
+    weight_factor : float, default=1e6
+    references : tuple of (float or None), default=(None, None)
+        ``(L0, W0)`` from earlier training (e.g. an earlier ``partial_fit``);
+        None until first seen.
+    """
+
+    def __init__(self, loss_factor=1000.0, weight_factor=1e6, references=(None, None)):
+        self.loss_factor = loss_factor
+        self.weight_factor = weight_factor
+        self.first_loss, self.first_weight = references
+
+    @property
+    def references(self):
+        """``(L0, W0)``, plain numbers to keep for the next call."""
+        return self.first_loss, self.first_weight
+
+    def start(self, vector):
+        """Note the largest initial weight, unless known from earlier training."""
+        if self.first_weight is None:
+            self.first_weight = _largest_magnitude(vector)
+
+    def check_loss(self, value, where):
+        """Raise :class:`TrainingDivergedError` if a batch loss shows divergence."""
+        check_finite(value, None, where)
+        if self.first_loss is None:
+            self.first_loss = float(value)
+        elif value > self.loss_factor * max(self.first_loss, 1.0):
+            raise TrainingDivergedError(
+                f"Training diverged at {where}: the loss reached {value:.4g}, more "
+                f"than {self.loss_factor:g} times its value at the start of training "
+                f"({self.first_loss:.4g}). {STOCHASTIC_ADVICE}")
+
+    def check_weights(self, vector, where):
+        """Raise :class:`TrainingDivergedError` if the weights show divergence."""
+        largest = _largest_magnitude(vector)
+        limit = self.weight_factor * max(self.first_weight or 0.0, 1.0)
+        if largest > limit:
+            raise TrainingDivergedError(
+                f"Training diverged at {where}: a weight reached {largest:.4g} in "
+                f"magnitude, more than {self.weight_factor:g} times the largest "
+                f"initial one. {STOCHASTIC_ADVICE}")
+
+
+def _largest_magnitude(vector):
+    # max and min are two passes without the temporary np.abs would allocate
+    return float(max(-np.min(vector), np.max(vector)))
+
+
 def run_epoch(batches, rng, params, activations, loss, alpha, optimizer, workspace,
-              epoch, max_grad_norm=None):
+              epoch, max_grad_norm=None, guard=None):
     """One pass over the training data; parameters are updated in place.
 
     Parameters
@@ -137,12 +205,16 @@ def run_epoch(batches, rng, params, activations, loss, alpha, optimizer, workspa
         Number of this epoch (from 1), for error messages.
     max_grad_norm : float or None, default=None
         Clip each batch's gradient to this global L2 norm.
+    guard : DivergenceGuard or None, default=None
+        Checks every batch loss; a new one when None.
 
     Returns
     -------
     loss : float
         Mean of the batch losses, each weighted by its number of samples.
     """
+    guard = DivergenceGuard() if guard is None else guard
+    guard.start(params.vector)
     vector, gradients = [params.vector], [workspace.gradient_vector]
     dropout = any(mask is not None for mask in workspace.masks)
     accumulated = 0.0
@@ -153,13 +225,14 @@ def run_epoch(batches, rng, params, activations, loss, alpha, optimizer, workspa
             workspace.draw_masks(Xb.shape[0], rng)
         value = loss_and_gradients(Xb, Yb, swb, params.coefs, params.intercepts,
                                    activations, loss, alpha, workspace)
-        check_finite(value, None, f"epoch {epoch}, batch {batch}")
+        guard.check_loss(value, f"epoch {epoch}, batch {batch}")
         if max_grad_norm is not None:
             clip_by_global_norm(gradients, max_grad_norm)
         optimizer.update(vector, gradients)
         accumulated += value * Xb.shape[0]
     mean = accumulated / batches.n_samples
     check_finite(mean, vector, f"the end of epoch {epoch}")
+    guard.check_weights(params.vector, f"the end of epoch {epoch}")
     return mean
 
 
@@ -212,7 +285,7 @@ def unflatten_into(flat, arrays):
 
 
 def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
-              max_iter, max_fun, tol, verbose=0):
+              max_iter, max_fun, tol, verbose=0, on_iteration=None):
     """Minimise the full-batch loss with SciPy's L-BFGS-B; parameters updated in place.
 
     Parameters
@@ -230,13 +303,17 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
     tol : float
         ``gtol`` of L-BFGS-B.
     verbose : int, default=0
+    on_iteration : callable or None, default=None
+        Called as ``on_iteration(x)`` after every iteration with the iterate
+        (a flat float64 copy); a true return value stops L-BFGS there.
 
     Returns
     -------
     result : scipy.optimize.OptimizeResult
-        With two more fields: ``loss_curve``, the loss after every iteration,
-        and ``interrupted``, True when a KeyboardInterrupt stopped L-BFGS (the
-        parameters are then those of the last completed iteration).
+        With three more fields: ``loss_curve``, the loss after every
+        iteration; ``interrupted``, True when a KeyboardInterrupt stopped
+        L-BFGS (the parameters are then those of the last completed
+        iteration); ``stopped_by_callback``, True when ``on_iteration`` did.
     """
     params = ParameterVector(coefs, intercepts)
     sizes = [coefs[0].shape[0]] + [W.shape[1] for W in coefs]
@@ -245,6 +322,7 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
     x0 = params.vector.astype(np.float64)
     last = {"x": x0, "fun": None}  # the last completed iterate
     loss_curve = []
+    stop_requested = False
 
     def loss_and_flat_gradient(flat):
         nonlocal n_evals
@@ -260,12 +338,16 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
         return value, workspace.gradient_vector.astype(np.float64)
 
     def record_iteration(intermediate_result):
+        nonlocal stop_requested
         last["x"] = intermediate_result.x.copy()
         last["fun"] = float(intermediate_result.fun)
         loss_curve.append(last["fun"])
         if verbose:
             print(f"iteration {len(loss_curve)}/{max_iter}  loss {loss_curve[-1]:.6f}",
                   flush=True)
+        if on_iteration is not None and on_iteration(last["x"]):
+            stop_requested = True
+            raise StopIteration  # SciPy ends the minimisation at this iterate
 
     try:
         result = scipy.optimize.minimize(
@@ -284,4 +366,5 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
     unflatten_into(result.x, coefs + intercepts)
     check_finite(result.fun, coefs + intercepts, "the end of L-BFGS", LBFGS_ADVICE)
     result.loss_curve = loss_curve
+    result.stopped_by_callback = stop_requested
     return result

@@ -15,6 +15,7 @@ from skmlp_scratch._network import (
 )
 from skmlp_scratch._optimizers import SGD, Adam
 from skmlp_scratch._training import (
+    DivergenceGuard,
     MinibatchSource,
     PlateauMonitor,
     TrainingDivergedError,
@@ -215,6 +216,34 @@ def test_stepping_the_parameter_vector_equals_stepping_each_array(optimizer_cls,
     for got, expected in zip(params.coefs + params.intercepts, arrays):
         assert got.dtype == dtype
         np.testing.assert_array_equal(got, expected)
+
+
+# --- DivergenceGuard ----------------------------------------------------------
+
+def test_divergence_guard_measures_against_the_first_loss_and_weights():
+    guard = DivergenceGuard(loss_factor=100.0, weight_factor=1e3)
+    guard.start(np.array([0.5, -3.0, 1.0]))  # largest initial weight 3
+    guard.start(np.array([50.0]))  # the first one stays the reference
+    guard.check_loss(2.0, "epoch 1, batch 1")  # the reference loss
+    guard.check_loss(199.0, "epoch 1, batch 2")  # below 100 x 2
+    with pytest.raises(TrainingDivergedError, match="epoch 1, batch 3: the loss reached"):
+        guard.check_loss(201.0, "epoch 1, batch 3")
+    guard.check_weights(np.array([-2999.0, 1.0]), "the end of epoch 1")
+    with pytest.raises(TrainingDivergedError, match="a weight reached 3001"):
+        guard.check_weights(np.array([-3001.0, 1.0]), "the end of epoch 1")
+    with pytest.raises(TrainingDivergedError, match="non-finite"):
+        guard.check_loss(np.nan, "epoch 2, batch 1")
+    assert guard.references == (2.0, 3.0)
+
+
+def test_divergence_guard_uses_at_least_one_as_the_yardstick_and_carries_references():
+    guard = DivergenceGuard(loss_factor=10.0, weight_factor=10.0, references=(0.01, 0.1))
+    guard.start(np.array([99.0]))  # known from earlier training: ignored
+    guard.check_loss(9.9, "epoch 5, batch 1")  # 10 x max(0.01, 1)
+    with pytest.raises(TrainingDivergedError):
+        guard.check_loss(10.1, "epoch 5, batch 2")
+    with pytest.raises(TrainingDivergedError):
+        guard.check_weights(np.array([10.5]), "the end of epoch 5")
 
 
 # --- check_finite ------------------------------------------------------------
