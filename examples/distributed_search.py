@@ -11,12 +11,14 @@ over cores). With ``--scheduler tcp://HOST:8786`` the same code sends the fits
 to a running cluster; start its workers with one BLAS thread per worker
 thread, e.g. ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 dask worker
 tcp://HOST:8786 --nthreads 1``. The script runs the search once with
-``n_jobs=1`` and once on the cluster, checks that both find the same scores,
-prints both times and the speed-up, and saves ``distributed_search.png``.
+``n_jobs=1`` and once on the cluster, prints both times, the speed-up and
+how far apart the scores are (float rounding only: the workers use one BLAS
+thread, this process several), and saves ``distributed_search.png``.
 
 Run it with::
 
     python examples/distributed_search.py                 # digits, local cluster
+    python examples/distributed_search.py --dataset idx:/path/to/fashion-mnist
     python examples/distributed_search.py --scheduler tcp://10.0.0.5:8786
     python examples/distributed_search.py --small         # a few seconds
 """
@@ -76,13 +78,16 @@ def main(argv=None):
     if cluster is not None:
         cluster.close()
 
-    same = np.allclose(distributed.cv_results_["mean_test_score"],
-                       sequential.cv_results_["mean_test_score"])
+    # the workers run one BLAS thread and this process several, so matrix
+    # products round differently and scores may differ in the last digits
+    difference = np.abs(distributed.cv_results_["mean_test_score"]
+                        - sequential.cv_results_["mean_test_score"]).max()
     print(f"{len(distributed.cv_results_['params'])} candidates x 3 folds")
     print(f"n_jobs=1: {sequential_s:.1f} s; Dask, {n_workers} workers: "
           f"{distributed_s:.1f} s; speed-up {sequential_s / distributed_s:.2f}x")
-    print(f"same cross-validated scores: {same}; best {distributed.best_params_}, "
-          f"test accuracy {distributed.score(X_test, y_test):.4f}")
+    print(f"largest difference in mean cross-validated accuracy: {difference:.4f}; "
+          f"best {distributed.best_params_}, test accuracy "
+          f"{distributed.score(X_test, y_test):.4f}")
 
     fig = Figure(figsize=(5, 3.5), layout="constrained")
     ax = fig.add_subplot()
