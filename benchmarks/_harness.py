@@ -5,6 +5,7 @@ benchmark with ``--worker``), so the peak memory one estimator adds is not
 hidden by what an earlier one left behind, and no run warms another's caches.
 """
 
+import argparse
 import json
 import os
 import subprocess
@@ -133,9 +134,54 @@ def machine_summary(n_threads):
             f"{n_threads} BLAS threads; Python {platform.python_version()}; {versions}")
 
 
+def benchmark_parser(doc, threads_help="BLAS threads of each peer", worker_flag=False):
+    """Parser with the options every benchmark takes; the script adds its own.
+
+    Parameters
+    ----------
+    doc : str
+        The script's docstring; its first line describes the script.
+    threads_help : str
+        Help of ``--threads``.
+    worker_flag : bool, default=False
+        Whether ``--worker`` (set by the harness in a worker process) is a
+        flag rather than the name of the peer to run.
+    """
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--data", default="digits",
+                        help="'digits' or 'idx:DIRECTORY' of MNIST-format files")
+    parser.add_argument("--threads", type=int, default=2, help=threads_help)
+    parser.add_argument("--name", default=None,
+                        help="result file name under benchmarks/results/")
+    if worker_flag:
+        parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    else:
+        parser.add_argument("--worker", help=argparse.SUPPRESS)
+    return parser
+
+
+def parse_benchmark_args(parser, prefix, argv=None):
+    """Parse; the result name defaults to ``prefix`` and the data set's name."""
+    args = parser.parse_args(argv)
+    if args.name is None:
+        args.name = result_name(prefix, args.data)
+    return args
+
+
+def run_benchmark(parse_args, worker, run_all, argv=None):
+    """Run one peer in a worker process (``--worker``), else the whole benchmark."""
+    args = parse_args(argv)
+    (worker if args.worker else run_all)(args)
+
+
+def data_name(data):
+    """``digits``, or ``<folder>`` for ``--data idx:.../<folder>``."""
+    return "digits" if data == "digits" else Path(data[4:]).name
+
+
 def result_name(prefix, data):
     """``prefix_digits`` or ``prefix_<folder>`` for ``--data idx:.../<folder>``."""
-    return f"{prefix}_" + ("digits" if data == "digits" else Path(data[4:]).name)
+    return f"{prefix}_{data_name(data)}"
 
 
 def write_result(name, text, data):

@@ -31,14 +31,14 @@ Run (about 10-15 minutes on two cores)::
     python benchmarks/bench_accuracy.py --data idx:PATH/TO/fashion-mnist
 """
 
-import argparse
 import time
 import warnings
 
 import numpy as np
 
-from _harness import (emit, limit_threads, load, machine_summary, markdown_table,
-                      result_name, run_worker, write_result)
+from _harness import (benchmark_parser, emit, limit_threads, load, machine_summary,
+                      markdown_table, parse_benchmark_args, run_benchmark, run_worker,
+                      write_result)
 
 FEATURES = dict(dropout=0.3, init="he_normal", solver="adamw", weight_decay=0.02,
                 alpha=0.0, learning_rate="cosine", warmup_epochs=1)
@@ -159,9 +159,7 @@ def summarise(results, args):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="digits",
-                        help="'digits' or 'idx:DIRECTORY' of MNIST-format files")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--budget", type=float, default=600.0,
                         help="wall-time budget of each peer in seconds")
     parser.add_argument("--epochs", type=int, default=30,
@@ -174,23 +172,8 @@ def parse_args(argv=None):
                         type=lambda s: tuple(int(v) for v in s.split(",")))
     parser.add_argument("--sklearn-alphas", default="1e-4,1e-3",
                         type=lambda s: [float(v) for v in s.split(",")])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--name", default=None,
-                        help="result file name under benchmarks/results/")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.name is None:
-        args.name = result_name("accuracy", args.data)
-    return args
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        run_all(args)
+    return parse_benchmark_args(parser, "accuracy", argv)
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(parse_args, worker, run_all)

@@ -16,14 +16,14 @@ Run (about 4 minutes on two cores)::
     python benchmarks/bench_epoch.py --data idx:PATH/TO/fashion-mnist
 """
 
-import argparse
 import statistics
 import time
 
 import numpy as np
 
-from _harness import (result_name, PeakMemory, emit, limit_threads, load, machine_summary,
-                      markdown_table, run_worker, write_result)
+from _harness import (PeakMemory, benchmark_parser, emit, limit_threads, load,
+                      machine_summary, markdown_table, parse_benchmark_args,
+                      run_benchmark, run_worker, write_result)
 
 PEERS = ["ours-float32", "sklearn-float32", "torch-float32", "ours-float64",
          "sklearn-float64"]
@@ -252,32 +252,15 @@ def summarise(runs, gemm, args):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="digits",
-                        help="'digits' or 'idx:DIRECTORY' of MNIST-format files")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--hidden", default="256,128",
                         type=lambda s: tuple(int(v) for v in s.split(",")))
     parser.add_argument("--alpha", type=float, default=1e-4)
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--name", default=None,
-                        help="result file name under benchmarks/results/")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.name is None:
-        args.name = result_name("epoch", args.data)
-    return args
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        run_all(args)
+    return parse_benchmark_args(parser, "epoch", argv)
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(parse_args, worker, run_all)

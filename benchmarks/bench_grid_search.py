@@ -28,16 +28,15 @@ Run (about 2 minutes on two cores)::
     python benchmarks/bench_grid_search.py --data idx:PATH/TO/fashion-mnist
 """
 
-import argparse
 import os
 import statistics
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-from _harness import (result_name, emit, limit_threads, load, machine_summary, markdown_table,
-                      run_worker, timed, write_result)
+from _harness import (benchmark_parser, data_name, emit, limit_threads, load,
+                      machine_summary, markdown_table, parse_benchmark_args,
+                      run_benchmark, run_worker, timed, write_result)
 
 N_JOBS = (1, 2)
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -125,7 +124,7 @@ def run_all(args):
     rows.append(["speed-up 1 / 2", *(f"**{speedup[run][key]:.2f}**"
                                      for run in ("cold", "warm")
                                      for key in ("seconds", "search_seconds")), ""])
-    name = "digits" if args.data == "digits" else Path(args.data[4:]).name
+    name = data_name(args.data)
     text = "\n".join([
         f"# GridSearchCV over MLPScratchClassifier: {name}, {first['n_rows']:,} rows, "
         f"{first['n_candidates']} candidates x 3 folds, max_iter={args.max_iter}",
@@ -158,31 +157,13 @@ def run_all(args):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="digits",
-                        help="'digits' or 'idx:DIRECTORY' of MNIST-format files")
+    parser = benchmark_parser(__doc__, threads_help="BLAS threads of the n_jobs=1 process")
     parser.add_argument("--n-rows", type=int, default=10000,
                         help="training rows subsampled for the search")
     parser.add_argument("--max-iter", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=2,
-                        help="BLAS threads of the n_jobs=1 process")
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--name", default=None,
-                        help="result file name under benchmarks/results/")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.name is None:
-        args.name = result_name("grid_search", args.data)
-    return args
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        run_all(args)
+    return parse_benchmark_args(parser, "grid_search", argv)
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(parse_args, worker, run_all)

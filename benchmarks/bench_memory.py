@@ -35,15 +35,14 @@ A quick check: ``python benchmarks/bench_memory.py --data digits`` (``--parts``
 picks some of ``fit,predict,lbfgs``).
 """
 
-import argparse
 import statistics
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-from _harness import (PeakMemory, emit, limit_threads, load, machine_summary,
-                      markdown_table, release_freed_memory, run_worker, timed,
+from _harness import (PeakMemory, benchmark_parser, data_name, emit, limit_threads,
+                      load, machine_summary, markdown_table, parse_benchmark_args,
+                      release_freed_memory, run_benchmark, run_worker, timed,
                       write_result)
 
 PARTS = ("fit", "predict", "lbfgs")
@@ -262,14 +261,8 @@ def run_all(args):
     write_result(args.name, "\n".join(lines), data)
 
 
-def data_name(data):
-    return "digits" if data == "digits" else Path(data[4:]).name
-
-
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="digits",
-                        help="'digits' or 'idx:DIRECTORY' of MNIST-format files")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--parts", default=",".join(PARTS),
                         type=lambda s: tuple(s.split(",")),
                         help="comma-separated subset of fit,predict,lbfgs")
@@ -287,28 +280,14 @@ def parse_args(argv=None):
     parser.add_argument("--throughput-rows", type=int, default=200_000)
     parser.add_argument("--lbfgs-rows", type=int, default=10_000)
     parser.add_argument("--lbfgs-iter", type=int, default=50)
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2,
                         help="alternating runs per peer of the lbfgs part")
-    parser.add_argument("--name", default=None,
-                        help="result file name under benchmarks/results/")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = parse_benchmark_args(parser, "memory", argv)
     unknown = set(args.parts) - set(PARTS)
     if unknown:
         parser.error(f"unknown parts {sorted(unknown)}; choose from {PARTS}")
-    if args.name is None:
-        args.name = "memory_" + data_name(args.data)
     return args
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        run_all(args)
-
-
 if __name__ == "__main__":
-    main()
+    run_benchmark(parse_args, worker, run_all)

@@ -23,12 +23,12 @@ Run (about 2 minutes on two cores)::
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 
-from _harness import (emit, limit_threads, load, machine_summary, markdown_table,
-                      run_worker, write_result)
+from _harness import (benchmark_parser, data_name, emit, limit_threads, load,
+                      machine_summary, markdown_table, parse_benchmark_args,
+                      run_benchmark, run_worker, write_result)
 
 SAMPLES = (1000, 2000, 5000, 10000, 20000, 40000, 60000)
 WIDTHS = (64, 128, 256, 512, 1024)
@@ -92,7 +92,7 @@ def run_all(args):
                    f"{p['per_sample_ratio']:.2f}",
                    f"{flops_per_sample(p['sizes']) / 1e6:.2f}", f"{p['gflops']:.1f}"]
                   for p in by_width]
-    name = "digits" if args.data == "digits" else Path(args.data[4:]).name
+    name = data_name(args.data)
     text = "\n".join([
         f"# Epoch-time scaling of ours, float32: {name}, Adam, batch {args.batch_size}",
         "",
@@ -129,38 +129,20 @@ def int_list(text):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", default="digits",
-                        help="'digits' or 'idx:DIRECTORY' of MNIST-format files")
+    parser = benchmark_parser(__doc__, worker_flag=True)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--samples", type=int_list, default=SAMPLES,
                         help="sample counts of the first sweep (capped at the rows)")
     parser.add_argument("--widths", type=int_list, default=WIDTHS,
                         help="first hidden widths of the second sweep")
     parser.add_argument("--width-samples", type=int, default=60000,
                         help="training rows of the width sweep (capped at the rows)")
-    parser.add_argument("--name", default=None,
-                        help="result file name under benchmarks/results/")
     # worker only
     parser.add_argument("--n-samples", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--hidden", type=int_list, help=argparse.SUPPRESS)
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.name is None:
-        args.name = "scaling_" + ("digits" if args.data == "digits"
-                                  else Path(args.data[4:]).name)
-    return args
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    if args.worker:
-        worker(args)
-    else:
-        run_all(args)
+    return parse_benchmark_args(parser, "scaling", argv)
 
 
 if __name__ == "__main__":
-    main()
+    run_benchmark(parse_args, worker, run_all)

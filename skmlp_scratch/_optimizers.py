@@ -261,16 +261,7 @@ class AdamW(Adam):
         return n_decayed
 
     def update(self, params, grads):
-        """Apply one step in place: decay, then Adam's step.
-
-        Parameters
-        ----------
-        params : list of ndarray
-            Updated in place.
-        grads : list of ndarray
-            Gradients of the loss with respect to ``params``, of the same
-            shapes; left unchanged.
-        """
+        """Apply one step in place: the decay, then :meth:`Adam.update`."""
         self._decay(params)
         super().update(params, grads)
 
