@@ -701,7 +701,9 @@ default="glorot_uniform"
         if sample_weight_val is not None:
             sample_weight_val = _check_sample_weight(
                 sample_weight_val, X_val, dtype=X_val.dtype, ensure_non_negative=True)
-        return _Validation(X_val, y_val, self._label_binarizer.transform(y_val),
+        # targets in the training dtype once, not at every epoch's evaluation
+        return _Validation(X_val, y_val,
+                           self._label_binarizer.transform(y_val).astype(dtype),
                            sample_weight_val)
 
     def _check_known_classes(self, y, message, exact=False):
@@ -960,7 +962,7 @@ default="glorot_uniform"
                                   self._layer_activations())
         sw = validation.sample_weight
         scale, _ = sample_scale(sw, P.shape[0], P.dtype)
-        value = loss.value(validation.Y.astype(P.dtype, copy=False), P, scale)
+        value = loss.value(validation.Y, P, scale)
         if self.scoring is None:
             score = accuracy_score(validation.y, self._labels_from_outputs(P),
                                    sample_weight=sw)
