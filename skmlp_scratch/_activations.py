@@ -153,6 +153,15 @@ def _gelu_backprop(Z, delta):
     delta *= derivative
 
 
+def _exp_forward(Z):
+    np.exp(Z, out=Z)
+
+
+def _exp_backprop(A, delta):
+    # f'(z) = exp(z) = A; the inverse of the log link of poisson regression
+    delta *= A
+
+
 def _softmax_forward(Z):
     # subtracting the row maximum leaves softmax unchanged and keeps exp finite
     Z -= Z.max(axis=1, keepdims=True)
@@ -178,6 +187,7 @@ ACTIVATIONS = {
         Activation("gelu", _gelu_forward, _gelu_backprop, uses_input=True),
         Activation("softplus", _softplus_forward, _softplus_backprop),
         Activation("softmax", _softmax_forward, _softmax_backprop, hidden=False),
+        Activation("exp", _exp_forward, _exp_backprop, hidden=False),
     )
 }
 

@@ -10,12 +10,20 @@ normalised weights ``scale = w / sum(w)`` as a column of shape
 Which cross-entropy applies depends on the output activation: categorical
 (``log_loss``) for softmax outputs, one Bernoulli term per column
 (``binary_log_loss``) for logistic outputs; see :func:`resolve_loss`.
+
+A regression loss names its output activation, the inverse of its link:
+``identity`` for ``squared_error``, ``absolute_error`` and ``huber``, ``exp``
+for ``poisson`` (a log link, as scikit-learn's ``MLPRegressor``). A loss with
+a parameter (Huber's ``delta``) lists it in ``options``; :func:`resolve_loss`
+binds the value the user chose.
 """
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from scipy.special import xlogy
 
 
 @dataclass(frozen=True)
@@ -30,11 +38,22 @@ class Loss:
         ``value(Y, P, scale) -> float``, the weighted mean loss.
     gradient : callable
         ``gradient(Y, P, scale, out)``: write ``d value / d P`` into ``out``.
+    output_activation : str or None
+        For a regression loss, the output activation it pairs with (the
+        inverse link); None for the classification losses, whose output
+        follows from the targets.
+    non_negative_targets : bool
+        Whether targets must be >= 0 (a count or rate).
+    options : tuple of str
+        Keyword parameters of ``value`` and ``gradient`` a user may set.
     """
 
     name: str
     value: Callable
     gradient: Callable
+    output_activation: str = None
+    non_negative_targets: bool = False
+    options: tuple = ()
 
 
 def _clipped(P):
@@ -79,47 +98,121 @@ def _squared_error_gradient(Y, P, scale, out):
     out /= Y.shape[1]
 
 
+def _positive(P):
+    # exp() of a very negative output underflows to 0; log(y / 0) would be inf
+    return np.maximum(P, np.finfo(P.dtype).tiny)
+
+
+def _poisson_value(Y, P, scale):
+    # half the Poisson deviance, y log(y / p) - y + p, summed over outputs as
+    # scikit-learn's MLPRegressor does; xlogy makes 0 log 0 = 0
+    per_entry = xlogy(Y, Y / _positive(P)) - Y + P
+    return float(np.sum(scale * per_entry))
+
+
+def _poisson_gradient(Y, P, scale, out):
+    np.divide(Y, _positive(P), out=out)
+    np.subtract(1, out, out=out)
+    out *= scale
+
+
+def _absolute_error_value(Y, P, scale):
+    # the mean over outputs of |p - y| per sample, like squared_error's mean
+    return float(np.sum(scale * np.abs(P - Y))) / Y.shape[1]
+
+
+def _absolute_error_gradient(Y, P, scale, out):
+    # a subgradient: sign(p - y), and 0 where p == y
+    np.subtract(P, Y, out=out)
+    np.sign(out, out=out)
+    out *= scale
+    out /= Y.shape[1]
+
+
+def _huber_value(Y, P, scale, delta=1.0):
+    # 0.5 r^2 for |r| <= delta, delta (|r| - delta / 2) beyond: quadratic near
+    # the target, linear (robust to outliers) far from it (Huber, 1964)
+    r = np.abs(P - Y)
+    inner = np.minimum(r, delta)
+    per_entry = inner * (r - 0.5 * inner)
+    return float(np.sum(scale * per_entry)) / Y.shape[1]
+
+
+def _huber_gradient(Y, P, scale, out, delta=1.0):
+    # d/dp is the residual clipped to [-delta, delta]
+    np.subtract(P, Y, out=out)
+    np.clip(out, -delta, delta, out=out)
+    out *= scale
+    out /= Y.shape[1]
+
+
 LOSSES = {
     loss.name: loss
     for loss in (
         Loss("log_loss", _log_loss_value, _log_loss_gradient),
         Loss("binary_log_loss", _binary_log_loss_value, _binary_log_loss_gradient),
-        Loss("squared_error", _squared_error_value, _squared_error_gradient),
+        Loss("squared_error", _squared_error_value, _squared_error_gradient,
+             output_activation="identity"),
+        Loss("poisson", _poisson_value, _poisson_gradient, output_activation="exp",
+             non_negative_targets=True),
+        Loss("absolute_error", _absolute_error_value, _absolute_error_gradient,
+             output_activation="identity"),
+        Loss("huber", _huber_value, _huber_gradient, output_activation="identity",
+             options=("delta",)),
     )
 }
 
-# The loss names a user chooses from; binary_log_loss is reached through resolve_loss.
+# The loss names a classifier's user chooses from; binary_log_loss is reached
+# through resolve_loss.
 USER_LOSSES = ("log_loss", "squared_error")
+
+# The regression losses: every entry that names its output activation.
+REGRESSION_LOSSES = tuple(name for name, loss in LOSSES.items()
+                          if loss.output_activation is not None)
 
 # (output activation, loss) pairs whose output delta d loss / d Z is exactly
 # scale * (P - Y): the "canonical link" pairs. Every other pair takes the generic
-# path, loss gradient times output Jacobian.
-FUSED_OUTPUT_DELTA = frozenset({("softmax", "log_loss"), ("logistic", "binary_log_loss")})
+# path, loss gradient times output Jacobian. (identity + squared_error is
+# canonical too, but its mean over outputs divides by n_outputs, and the
+# identity's Jacobian costs nothing, so the generic path is as fast.)
+FUSED_OUTPUT_DELTA = frozenset({("softmax", "log_loss"), ("logistic", "binary_log_loss"),
+                                ("exp", "poisson")})
 
 
-def resolve_loss(name, output_activation):
+def resolve_loss(name, output_activation, valid=USER_LOSSES, **options):
     """Return the loss entry that ``name`` means for this output activation.
 
     Parameters
     ----------
-    name : {"log_loss", "squared_error"}
+    name : str
         The loss the user asked for.
     output_activation : str
         Name of the output activation.
+    valid : tuple of str, default=USER_LOSSES
+        The names the caller accepts, listed in the error for any other.
+    **options
+        Values of the loss's ``options`` (e.g. ``delta=1.0`` for Huber);
+        options the loss does not take are ignored.
 
     Returns
     -------
     loss : Loss
         For ``"log_loss"`` with a logistic output, the Bernoulli cross-entropy
-        summed over output columns (binary and multilabel problems).
+        summed over output columns (binary and multilabel problems). A loss
+        with options comes back with the given values bound.
     """
     if name == "log_loss" and output_activation == "logistic":
         name = "binary_log_loss"
-    try:
-        return LOSSES[name]
-    except KeyError:
-        valid = ", ".join(repr(n) for n in USER_LOSSES)
-        raise ValueError(f"Unknown loss {name!r}; valid names are {valid}.")
+    if name not in LOSSES or (name not in valid and name != "binary_log_loss"):
+        names = ", ".join(repr(n) for n in valid)
+        raise ValueError(f"Unknown loss {name!r}; valid names are {names}.")
+    loss = LOSSES[name]
+    bound = {key: float(options[key]) for key in loss.options if key in options}
+    if not bound:
+        return loss
+    return Loss(loss.name, functools.partial(loss.value, **bound),
+                functools.partial(loss.gradient, **bound), loss.output_activation,
+                loss.non_negative_targets, loss.options)
 
 
 def sample_scale(sample_weight, n_samples, dtype):

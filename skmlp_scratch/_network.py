@@ -38,6 +38,11 @@ def layer_sizes(n_features, hidden_layer_sizes, n_outputs):
     return [n_features, *hidden_layer_sizes, n_outputs]
 
 
+def layer_sizes_of(coefs):
+    """Units per layer, input included, of a network with weights ``coefs``."""
+    return [coefs[0].shape[0]] + [W.shape[1] for W in coefs]
+
+
 def _glorot_uniform(rng, fan_in, fan_out, activation_name):
     # scikit-learn's draw: factor 2 for logistic, else 6; biases from the same law
     factor = 2.0 if activation_name == "logistic" else 6.0

@@ -36,7 +36,9 @@ and ``"adaptive"`` have the factor multiplied into their own rate.
 L2 norm does not exceed a limit.
 
 Adding an optimizer (a schedule) is adding one class and one entry to
-``OPTIMIZERS`` (``SCHEDULES``).
+``OPTIMIZERS`` (``SCHEDULES``). An optimizer class builds itself from the
+estimator's settings with its ``from_settings`` class method, so the caller
+needs no branch per optimizer (:func:`make_optimizer`).
 """
 
 import math
@@ -80,6 +82,12 @@ class SGD:
         self.nesterov = nesterov
         self.velocities = [np.zeros_like(p) for p in params]
         self._step = [np.empty_like(p) for p in params]
+
+    @classmethod
+    def from_settings(cls, params, settings, n_decayed=None):
+        """Build from the estimator's settings (see :func:`make_optimizer`)."""
+        return cls(params, settings["learning_rate_init"], settings["momentum"],
+                   settings["nesterovs_momentum"])
 
     def update(self, params, grads):
         """Apply one step in place.
@@ -157,6 +165,12 @@ class Adam:
         self._sums = [np.zeros_like(p) for p in params]
         self._square_sums = [np.zeros_like(p) for p in params]
         self._step = [np.empty_like(p) for p in params]
+
+    @classmethod
+    def from_settings(cls, params, settings, n_decayed=None):
+        """Build from the estimator's settings (see :func:`make_optimizer`)."""
+        return cls(params, settings["learning_rate_init"], settings["beta_1"],
+                   settings["beta_2"], settings["epsilon"])
 
     @property
     def first_moments(self):
@@ -248,6 +262,13 @@ class AdamW(Adam):
         self.weight_decay = weight_decay
         self.n_decayed = self._check_n_decayed(params, n_decayed)
 
+    @classmethod
+    def from_settings(cls, params, settings, n_decayed=None):
+        """Build from the estimator's settings (see :func:`make_optimizer`)."""
+        return cls(params, settings["learning_rate_init"], settings["beta_1"],
+                   settings["beta_2"], settings["epsilon"], settings["weight_decay"],
+                   n_decayed=n_decayed)
+
     @staticmethod
     def _check_n_decayed(params, n_decayed):
         if n_decayed is None:
@@ -281,6 +302,30 @@ class AdamW(Adam):
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW}
+
+
+def make_optimizer(name, params, settings, n_decayed=None):
+    """Build the optimizer ``name`` of ``OPTIMIZERS`` for ``params``.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``OPTIMIZERS``.
+    params : list of ndarray
+        The arrays it will step.
+    settings : dict
+        The estimator's hyper-parameters by name (``learning_rate_init``,
+        ``momentum``, ``nesterovs_momentum``, ``beta_1``, ``beta_2``,
+        ``epsilon``, ``weight_decay``); each optimizer reads those it uses.
+    n_decayed : list of int or None, default=None
+        Entries of each array that weight decay applies to (the weights, not
+        the biases); used by the optimizers that decay.
+
+    Returns
+    -------
+    optimizer : object with ``update(params, grads)`` and ``learning_rate``
+    """
+    return OPTIMIZERS[name].from_settings(params, settings, n_decayed=n_decayed)
 
 
 # ---------------------------------------------------------------- schedules

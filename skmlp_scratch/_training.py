@@ -1,23 +1,42 @@
-"""Training steps: mini-batches, one epoch, plateau tracking and full-batch L-BFGS.
+"""Training: mini-batches, one epoch, the per-epoch record, and the two solvers.
 
-NumPy and SciPy only. The estimator chains these steps; each can be read and
-tested alone. Divergence is checked after every batch, so it is reported at the
-epoch and batch where it happens.
+NumPy and SciPy only. The two solvers are built alike: :func:`fit_stochastic`
+and :func:`fit_lbfgs` each take the data, the network's ``coefs`` and
+``intercepts`` (updated in place), its activations, the loss and ``alpha``,
+build their own parameter vector and buffers, and call back once per epoch
+(iteration) so the estimator can score and run its callbacks.
+
+:class:`TrainingProgress` is the one owner of what the stochastic solver
+carries from epoch to epoch and from call to call: the curves, the history,
+the best monitored score and its epoch, the patience count, the optimizer and
+the learning-rate schedule. Divergence is checked after every batch, so it is
+reported at the epoch and batch where it happens.
 """
+
+import copy
+import time
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
-from ._network import ParameterVector, Workspace, loss_and_gradients
-from ._optimizers import clip_by_global_norm
+from ._network import (
+    ParameterVector,
+    Workspace,
+    layer_sizes_of,
+    loss_and_gradients,
+    predict_proba_chunked,
+)
+from ._losses import sample_scale
+from ._optimizers import OPTIMIZERS, SCHEDULES, clip_by_global_norm, make_optimizer
 
 
 class TrainingDivergedError(FloatingPointError):
     """The loss or the parameters became non-finite during training."""
 
 
-def iter_minibatches(n_samples, batch_size, rng=None):
+def iter_minibatches(n_samples, batch_size, order=None):
     """Yield the rows of each mini-batch of one epoch.
 
     Parameters
@@ -25,17 +44,16 @@ def iter_minibatches(n_samples, batch_size, rng=None):
     n_samples : int
     batch_size : int
         Between 1 and ``n_samples``.
-    rng : numpy.random.RandomState or None, default=None
-        Shuffles the order of the rows when given.
+    order : ndarray of int of shape (n_samples,) or None, default=None
+        The order in which to visit the rows; None keeps the data's order.
 
     Yields
     ------
     rows : slice or ndarray of int
         A slice when the order is kept, else the next ``batch_size`` entries
-        of a random permutation of the rows. The permutation shuffles
-        indices, not X, so an epoch never copies the data.
+        of ``order``. Shuffling indices, not X, means an epoch never copies
+        the data.
     """
-    order = None if rng is None or batch_size >= n_samples else rng.permutation(n_samples)
     for start in range(0, n_samples, batch_size):
         stop = min(start + batch_size, n_samples)
         yield slice(start, stop) if order is None else order[start:stop]
@@ -43,6 +61,12 @@ def iter_minibatches(n_samples, batch_size, rng=None):
 
 class MinibatchSource:
     """Mini-batches of ``(X, Y, sample_weight)`` gathered into reused buffers.
+
+    The visiting order follows scikit-learn's MLPs, so the same
+    ``random_state`` gives the same batches: each epoch shuffles the previous
+    epoch's order again (``order = order[rng.permutation(n)]``), starting from
+    the data's order when the source is made (at every ``fit`` or
+    ``partial_fit`` call).
 
     Parameters
     ----------
@@ -60,18 +84,26 @@ class MinibatchSource:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.n_samples = X.shape[0]
-        gather = shuffle and batch_size < self.n_samples
+        self.order = np.arange(self.n_samples)
+        # one batch holds every row: its order changes only the rounding of
+        # the sums, so the rows are read in place rather than gathered
+        self._gather = shuffle and batch_size < self.n_samples
         self._X_buf = (np.empty((batch_size, X.shape[1]), dtype=X.dtype)
-                       if gather and not sp.issparse(X) else None)
-        self._Y_buf = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype) if gather else None
+                       if self._gather and not sp.issparse(X) else None)
+        self._Y_buf = (np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
+                       if self._gather else None)
 
     def epoch(self, rng):
         """Yield ``(X_batch, Y_batch, sample_weight_batch)`` for one epoch.
 
         The dense batches are views of buffers overwritten by the next batch.
         """
-        for rows in iter_minibatches(self.n_samples, self.batch_size,
-                                     rng if self.shuffle else None):
+        if self.shuffle:
+            # drawn even for a single batch, so the generator's stream (and
+            # the dropout masks drawn from it) stays in step with scikit-learn
+            self.order = self.order[rng.permutation(self.n_samples)]
+        order = self.order if self._gather else None
+        for rows in iter_minibatches(self.n_samples, self.batch_size, order):
             if isinstance(rows, slice):
                 Xb, Yb = self.X[rows], self.Y[rows]
             else:
@@ -184,7 +216,7 @@ def _largest_magnitude(vector):
 
 
 def run_epoch(batches, rng, params, activations, loss, alpha, optimizer, workspace,
-              epoch, max_grad_norm=None, guard=None):
+              epoch, max_grad_norm=None, guard=None, dropout=False):
     """One pass over the training data; parameters are updated in place.
 
     Parameters
@@ -199,14 +231,16 @@ def run_epoch(batches, rng, params, activations, loss, alpha, optimizer, workspa
     optimizer : object with ``update(params, grads)``
         Built for ``[params.vector]``.
     workspace : Workspace
-        At least ``batches.batch_size`` rows. When it has dropout masks,
-        fresh ones are drawn from ``rng`` for every batch.
+        At least ``batches.batch_size`` rows.
     epoch : int
         Number of this epoch (from 1), for error messages.
     max_grad_norm : float or None, default=None
         Clip each batch's gradient to this global L2 norm.
     guard : DivergenceGuard or None, default=None
         Checks every batch loss; a new one when None.
+    dropout : bool, default=False
+        Draw fresh dropout masks from ``rng`` for every batch, with the rates
+        ``workspace`` was built with.
 
     Returns
     -------
@@ -216,7 +250,6 @@ def run_epoch(batches, rng, params, activations, loss, alpha, optimizer, workspa
     guard = DivergenceGuard() if guard is None else guard
     guard.start(params.vector)
     vector, gradients = [params.vector], [workspace.gradient_vector]
-    dropout = any(mask is not None for mask in workspace.masks)
     accumulated = 0.0
     for batch, (Xb, Yb, swb) in enumerate(batches.epoch(rng), start=1):
         if swb is not None and not swb.any():
@@ -224,7 +257,7 @@ def run_epoch(batches, rng, params, activations, loss, alpha, optimizer, workspa
         if dropout:
             workspace.draw_masks(Xb.shape[0], rng)
         value = loss_and_gradients(Xb, Yb, swb, params.coefs, params.intercepts,
-                                   activations, loss, alpha, workspace)
+                                   activations, loss, alpha, workspace, dropout=dropout)
         guard.check_loss(value, f"epoch {epoch}, batch {batch}")
         if max_grad_norm is not None:
             clip_by_global_norm(gradients, max_grad_norm)
@@ -272,6 +305,354 @@ class PlateauMonitor:
         return is_best
 
 
+def plain_helper(helper, registry):
+    """An optimizer or a schedule as plain data: its registry name and attributes."""
+    name = next(key for key, cls in registry.items() if type(helper) is cls)
+    return {"name": name, "attributes": dict(vars(helper))}
+
+
+def helper_from_plain(state, registry):
+    """The inverse of :func:`plain_helper`."""
+    helper = object.__new__(registry[state["name"]])
+    vars(helper).update(state["attributes"])
+    return helper
+
+
+class TrainingProgress:
+    """What stochastic training carries from epoch to epoch, and from call to call.
+
+    The one owner of the per-epoch bookkeeping: the loss curve, the history,
+    the validation curves, the best monitored score and its epoch, the
+    patience count (in a :class:`PlateauMonitor`), the optimizer and the
+    learning-rate schedule, whose rate only :meth:`_apply_rate` writes into the
+    optimizer. The monitored score is higher-is-better: the validation score
+    with early stopping, else the negative training loss.
+
+    Parameters
+    ----------
+    tol : float
+    n_iter_no_change : int or float
+        Epochs without improvement before a plateau; ``inf`` never.
+    monitor_validation : bool
+        Monitor the validation score (early stopping) rather than the
+        training loss.
+    record_validation : bool
+        Whether validation curves are kept (a validation set is used).
+
+    Attributes
+    ----------
+    loss_curve : list of float
+    history : list of dict
+        One record per epoch; see the estimators' ``history_``.
+    validation_scores, validation_losses : list of float or None
+    best_epoch : int or None
+        Epoch (from 1, along ``loss_curve``) of the best monitored score.
+    n_samples_seen : int
+        Training samples seen, over all calls.
+    optimizer, schedule : object or None
+        Set by :meth:`start_schedule`.
+    divergence_references : tuple
+        ``(L0, W0)`` of the :class:`DivergenceGuard`, kept across calls.
+    """
+
+    def __init__(self, tol, n_iter_no_change, monitor_validation, record_validation):
+        self.n_iter_no_change = n_iter_no_change
+        self.monitor_validation = monitor_validation
+        self.monitor = PlateauMonitor(tol)
+        self.loss_curve = []
+        self.history = []
+        self.validation_scores = [] if record_validation else None
+        self.validation_losses = [] if record_validation else None
+        self.best_epoch = None
+        self.n_samples_seen = 0
+        self.optimizer = None
+        self.schedule = None
+        self.schedule_epoch = 0
+        self.divergence_references = (None, None)
+
+    @property
+    def best_score(self):
+        """The best monitored score so far (higher is better)."""
+        return self.monitor.best
+
+    @property
+    def no_improvement_count(self):
+        """Epochs since the monitored score last improved by ``tol``."""
+        return self.monitor.count
+
+    def start_schedule(self, solver, settings, schedule_name, n_parameters, n_weights,
+                       dtype):
+        """A fresh optimizer and learning-rate schedule (a new ``fit``).
+
+        Parameters
+        ----------
+        solver : str
+            A key of ``OPTIMIZERS``.
+        settings : dict
+            The estimator's hyper-parameters by name; see
+            :func:`~._optimizers.make_optimizer` and ``Schedule``.
+        schedule_name : str
+            A key of ``SCHEDULES``.
+        n_parameters, n_weights : int
+            Length of the parameter vector, and of its leading weights (the
+            entries that weight decay applies to).
+        dtype : numpy dtype
+        """
+        template = [np.empty(n_parameters, dtype=dtype)]
+        self.optimizer = make_optimizer(solver, template, settings, n_decayed=[n_weights])
+        self.schedule = SCHEDULES[schedule_name](
+            settings["learning_rate_init"], power_t=settings["power_t"],
+            max_epochs=settings["max_iter"], step_size=settings["lr_step_size"],
+            gamma=settings["lr_gamma"], warmup_epochs=settings["warmup_epochs"])
+        self.schedule_epoch = 0
+        self._apply_rate()
+
+    def _apply_rate(self):
+        # the one place the optimizer's learning rate is written
+        self.optimizer.learning_rate = self.schedule.rate(self.schedule_epoch,
+                                                          self.n_samples_seen)
+
+    def record_epoch(self, train_loss, n_samples, seconds, val_loss=None,
+                     val_score=None):
+        """Record one epoch and step the schedule.
+
+        Returns
+        -------
+        is_best : bool
+            Whether the monitored score is the best so far (the weights worth
+            keeping).
+        """
+        self.loss_curve.append(train_loss)
+        self.history.append({
+            "epoch": len(self.loss_curve), "train_loss": train_loss,
+            "val_loss": val_loss, "val_score": val_score,
+            "learning_rate": self.optimizer.learning_rate, "epoch_time": seconds})
+        if self.validation_scores is not None:
+            self.validation_losses.append(val_loss)
+            self.validation_scores.append(val_score)
+        score = val_score if self.monitor_validation else -train_loss
+        is_best = self.monitor.update(score)
+        if is_best:
+            self.best_epoch = len(self.loss_curve)
+        self.n_samples_seen += n_samples
+        self.schedule_epoch += 1
+        self._apply_rate()
+        return is_best
+
+    def plateau_stops(self, verbose=False):
+        """Whether a plateau ends training; a schedule may lower its rate instead.
+
+        After ``n_iter_no_change`` epochs without improvement the schedule
+        decides (``"adaptive"`` divides its rate by 5 and goes on); going on
+        resets the count.
+        """
+        if self.monitor.count <= self.n_iter_no_change:
+            return False
+        what = "Validation score" if self.monitor_validation else "Training loss"
+        message = (f"{what} did not improve more than tol={self.monitor.tol:f} for "
+                   f"{self.n_iter_no_change} consecutive epochs.")
+        stop = self.schedule.on_plateau(verbose)
+        if verbose:
+            print(message + (" Stopping." if stop else ""), flush=True)
+        if not stop:
+            self.monitor.count = 0
+            self._apply_rate()
+        return stop
+
+    def to_plain(self):
+        """This record as plain data (dicts, lists, numbers, arrays), a copy."""
+        state = {key: copy.deepcopy(value) for key, value in vars(self).items()
+                 if key not in ("monitor", "optimizer", "schedule")}
+        state["monitor"] = dict(vars(self.monitor))
+        state["optimizer"] = state["schedule"] = None
+        if self.optimizer is not None:
+            state["optimizer"] = copy.deepcopy(plain_helper(self.optimizer, OPTIMIZERS))
+            state["schedule"] = copy.deepcopy(plain_helper(self.schedule, SCHEDULES))
+        return state
+
+    @classmethod
+    def from_plain(cls, state):
+        """The inverse of :meth:`to_plain`."""
+        state = dict(state)
+        progress = object.__new__(cls)
+        monitor = object.__new__(PlateauMonitor)
+        vars(monitor).update(state.pop("monitor"))
+        if state["optimizer"] is not None:
+            state["optimizer"] = helper_from_plain(state["optimizer"], OPTIMIZERS)
+            state["schedule"] = helper_from_plain(state["schedule"], SCHEDULES)
+        vars(progress).update(state, monitor=monitor)
+        return progress
+
+
+@dataclass
+class ValidationSet:
+    """Data a stochastic run evaluates after every epoch.
+
+    Attributes
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_val, n_features)
+    Y : ndarray of shape (n_val, n_outputs)
+        Targets in the network's output encoding and the training dtype.
+    sample_weight : ndarray of shape (n_val,) or None
+    """
+
+    X: object
+    Y: np.ndarray
+    sample_weight: np.ndarray = None
+
+    def loss_and_outputs(self, coefs, intercepts, activations, loss):
+        """The weighted mean loss (no L2 term) and the network outputs."""
+        P = predict_proba_chunked(self.X, coefs, intercepts, activations)
+        scale, _ = sample_scale(self.sample_weight, P.shape[0], P.dtype)
+        return float(loss.value(self.Y, P, scale)), P
+
+
+@dataclass
+class StochasticResult:
+    """How a run of :func:`fit_stochastic` ended.
+
+    Attributes
+    ----------
+    n_iter : int
+        Epochs completed in this run.
+    loss : float or None
+        Training loss of the last completed epoch.
+    stop : str
+        ``"max_iter"``, ``"plateau"``, ``"max_time"``, ``"callback"`` or
+        ``"interrupted"`` (Ctrl-C during an epoch).
+    """
+
+    n_iter: int
+    loss: float
+    stop: str
+
+
+def fit_stochastic(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
+                   progress, rng, *, batch_size, shuffle, max_epochs, dropout=None,
+                   max_grad_norm=None, validation=None, score=None, on_epoch=None,
+                   max_time=None, restore_best=False, verbose=0, score_name="score"):
+    """Train with mini-batches for up to ``max_epochs``; parameters updated in place.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,) or None
+    coefs, intercepts : list of ndarray
+        Starting point. The lists are updated in place: during training their
+        entries are views of the one vector the optimizer steps (so a scorer
+        or a callback reading them sees the current weights); at the end they
+        are owned arrays holding the weights kept.
+    activations : list of Activation
+    loss : Loss
+    alpha : float
+    progress : TrainingProgress
+        Records every epoch; its optimizer and schedule must be started.
+    rng : numpy.random.RandomState
+        Shuffles the batches and draws dropout masks.
+    batch_size : int
+        Between 1 and ``n_samples``.
+    shuffle : bool
+    max_epochs : int
+    dropout : list of float or None, default=None
+        Dropout rate of each hidden layer; None or all zeros for none.
+    max_grad_norm : float or None, default=None
+    validation : ValidationSet or None, default=None
+        Evaluated after every epoch.
+    score : callable or None, default=None
+        ``score(P_val, val_loss) -> float``, the validation score from the
+        validation outputs and loss; required with ``validation``.
+    on_epoch : callable or None, default=None
+        Called as ``on_epoch(is_last)`` after every recorded epoch, with
+        ``is_last`` True when training ends after it anyway (``max_epochs``,
+        a plateau, ``max_time``); a true return value stops training.
+    max_time : float or None, default=None
+        Seconds after which training stops, at the end of an epoch.
+    restore_best : bool, default=False
+        End with the weights of the best epoch (early stopping) rather than
+        the last.
+    verbose : int, default=0
+        Print a line per epoch: scikit-learn's ``Iteration k, loss = ...``
+        first, then the validation loss and score and the timing.
+    score_name : str, default="score"
+        What the verbose line calls the validation score.
+
+    Returns
+    -------
+    result : StochasticResult
+    """
+    params = ParameterVector(coefs, intercepts)
+    coefs[:], intercepts[:] = params.coefs, params.intercepts
+    dropout = list(dropout) if dropout is not None and any(dropout) else None
+    workspace = Workspace(layer_sizes_of(coefs), batch_size, X.dtype, activations,
+                          dropout=dropout)
+    batches = MinibatchSource(X, Y, sample_weight, batch_size, shuffle)
+    guard = DivergenceGuard(references=progress.divergence_references)
+    last = best = params.vector.copy()
+    started = time.perf_counter()
+    n_iter, stop = 0, "max_iter"
+    try:
+        for _ in range(max_epochs):
+            epoch_started = time.perf_counter()
+            train_loss = run_epoch(batches, rng, params, activations, loss, alpha,
+                                   progress.optimizer, workspace,
+                                   epoch=len(progress.loss_curve) + 1,
+                                   max_grad_norm=max_grad_norm, guard=guard,
+                                   dropout=dropout is not None)
+            progress.divergence_references = guard.references
+            n_iter += 1
+            last = params.vector.copy()
+            val_loss = val_score = None
+            if validation is not None:
+                val_loss, P_val = validation.loss_and_outputs(
+                    params.coefs, params.intercepts, activations, loss)
+                val_score = float(score(P_val, val_loss))
+            seconds = time.perf_counter() - epoch_started
+            if progress.record_epoch(train_loss, X.shape[0], seconds, val_loss,
+                                     val_score):
+                best = last
+            elapsed = time.perf_counter() - started
+            if verbose:
+                _print_epoch(progress.history[-1], n_iter, max_epochs, elapsed,
+                             score_name)
+            ending = None
+            if progress.plateau_stops(verbose):
+                ending = "plateau"
+            elif max_time is not None and elapsed >= max_time:
+                if verbose:
+                    kept = "best" if restore_best else "last"
+                    print(f"max_time={max_time} s reached after epoch {n_iter} "
+                          f"({elapsed:.1f} s); stopping with the {kept} weights.",
+                          flush=True)
+                ending = "max_time"
+            if on_epoch is not None and on_epoch(ending is not None
+                                                 or n_iter == max_epochs):
+                ending = "callback"
+            if ending is not None:
+                stop = ending
+                break
+    except KeyboardInterrupt:
+        stop = "interrupted"  # keep the weights of the last completed epoch
+    # owned arrays again, no longer views of the vector the optimizer stepped
+    kept = [np.empty_like(a) for a in coefs + intercepts]
+    unflatten_into(best if restore_best else last, kept)
+    coefs[:], intercepts[:] = kept[:len(coefs)], kept[len(coefs):]
+    return StochasticResult(n_iter, progress.loss_curve[-1] if n_iter else None, stop)
+
+
+def _print_epoch(record, n_iter, max_epochs, elapsed, score_name):
+    # scikit-learn's words first, so log parsers written for it keep working
+    line = f"Iteration {record['epoch']}, loss = {record['train_loss']:.8f}"
+    if record["val_score"] is not None:
+        line += (f", validation loss = {record['val_loss']:.8f}, "
+                 f"validation {score_name} = {record['val_score']:.4f}")
+    per_epoch = elapsed / n_iter
+    # an upper bound: a plateau may stop training before max_epochs
+    left = per_epoch * (max_epochs - n_iter)
+    print(f"{line}  [epoch {n_iter}/{max_epochs}, {per_epoch:.2f} s/epoch, "
+          f"elapsed {elapsed:.1f} s, at most {left:.1f} s left]", flush=True)
+
+
 def unflatten_into(flat, arrays):
     """Copy consecutive pieces of ``flat`` into ``arrays`` (casting as needed).
 
@@ -316,8 +697,7 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
         iteration); ``stopped_by_callback``, True when ``on_iteration`` did.
     """
     params = ParameterVector(coefs, intercepts)
-    sizes = [coefs[0].shape[0]] + [W.shape[1] for W in coefs]
-    workspace = Workspace(sizes, X.shape[0], coefs[0].dtype, activations)
+    workspace = Workspace(layer_sizes_of(coefs), X.shape[0], coefs[0].dtype, activations)
     n_evals = 0
     x0 = params.vector.astype(np.float64)
     last = {"x": x0, "fun": None}  # the last completed iterate
@@ -343,7 +723,8 @@ def fit_lbfgs(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
         last["fun"] = float(intermediate_result.fun)
         loss_curve.append(last["fun"])
         if verbose:
-            print(f"iteration {len(loss_curve)}/{max_iter}  loss {loss_curve[-1]:.6f}",
+            # scikit-learn's words, so log parsers written for it keep working
+            print(f"Iteration {len(loss_curve)}, loss = {loss_curve[-1]:.8f}",
                   flush=True)
         if on_iteration is not None and on_iteration(last["x"]):
             stop_requested = True

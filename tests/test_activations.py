@@ -122,6 +122,7 @@ REFERENCE = {
     "gelu": lambda Z: Z * np.vectorize(lambda z: 0.5 * (1.0 + math.erf(z / math.sqrt(2))))(Z),
     "softplus": lambda Z: np.log1p(np.exp(Z)),
     "softmax": lambda Z: np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True),
+    "exp": lambda Z: np.exp(Z),
 }
 
 

@@ -159,7 +159,7 @@ def test_a_cosine_schedule_ends_at_max_iter_without_a_convergence_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         _clf(learning_rate="cosine", max_iter=3).fit(X, y)
-    with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
         _clf(learning_rate="step", max_iter=3).fit(X, y)
 
 
@@ -352,3 +352,37 @@ def test_hidden_representation_rejects_a_layer_that_is_not_there(layer):
     clf = _fit(_clf(), X, y)
     with pytest.raises(ValueError, match=r"layer must be an integer in \[-2, 2\)"):
         clf.hidden_representation(X, layer=layer)
+
+
+# ------------------------------------------------ drop-in for scikit-learn's values
+
+
+def test_n_iter_no_change_inf_never_stops_on_a_plateau():
+    # scikit-learn accepts np.inf: training runs to max_iter whatever the loss does
+    from sklearn.neural_network import MLPClassifier
+    X, y = _data()
+    params = dict(hidden_layer_sizes=(8,), tol=1e3, n_iter_no_change=np.inf,
+                  max_iter=15, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        ours = MLPScratchClassifier(**params).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        theirs = MLPClassifier(**params).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 15
+    # and a finite count with that tol stops early, so the test can fail
+    stopped = MLPScratchClassifier(**{**params, "n_iter_no_change": 2}).fit(X, y)
+    assert stopped.n_iter_ < 15
+
+
+def test_lbfgs_multilabel_probabilities_stay_strictly_inside_zero_one():
+    # sklearn's check_classifiers_multilabel_output_format_predict_proba data:
+    # L-BFGS drives some logistic outputs to exactly 1.0 in floating point
+    X, Y = make_multilabel_classification(n_samples=100, n_features=20, n_classes=5,
+                                          random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPScratchClassifier(solver="lbfgs", max_iter=500, random_state=0).fit(X, Y)
+    raw = clf._network_outputs(X)
+    assert raw.max() == 1.0  # the case being guarded against does occur
+    proba = clf.predict_proba(X)
+    assert np.all(proba > 0) and np.all(proba < 1)
+    np.testing.assert_array_equal(clf.predict(X), (raw > 0.5).astype(int))

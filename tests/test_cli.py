@@ -13,7 +13,7 @@ import joblib
 import numpy as np
 import pytest
 
-import skmlp_scratch._classifier as classifier_module
+import skmlp_scratch._training as training_module
 from skmlp_scratch import MLPScratchClassifier
 from skmlp_scratch._cli import (
     build_parser,
@@ -83,7 +83,7 @@ def test_digits_run_succeeds_and_prints_results(digits_run):
     assert code == 0, err
     assert "hidden_layer_sizes=(32,)" in out  # effective parameters come first
     assert out.index("parameters:") < out.index("test accuracy")
-    assert sum(line.startswith("epoch ") for line in out.splitlines()) == 5
+    assert sum(line.startswith("Iteration ") for line in out.splitlines()) == 5
     assert "precision" in out and "recall" in out
     assert "true\\pred" in out
     assert f"report written to {report_dir}" in out
@@ -223,14 +223,14 @@ def test_missing_matplotlib_skips_figures_and_writes_the_rest(tmp_path, monkeypa
 
 
 def test_interrupt_during_fit_still_reports(tmp_path, monkeypatch):
-    real_run_epoch = classifier_module.run_epoch
+    real_run_epoch = training_module.run_epoch
 
     def interrupted_at_epoch_3(*args, epoch, **kwargs):
         if epoch == 3:
             raise KeyboardInterrupt
         return real_run_epoch(*args, epoch=epoch, **kwargs)
 
-    monkeypatch.setattr(classifier_module, "run_epoch", interrupted_at_epoch_3)
+    monkeypatch.setattr(training_module, "run_epoch", interrupted_at_epoch_3)
     code, out, err = run_main(["train", "--dataset", "digits", *SMALL, "--quiet",
                                "--no-plots", "--report-dir", str(tmp_path)])
     assert code == 0, err

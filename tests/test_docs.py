@@ -8,16 +8,17 @@ from pathlib import Path
 import pytest
 
 import skmlp_scratch._classifier as classifier_module
-from skmlp_scratch import MLPScratchClassifier
+import skmlp_scratch._regressor as regressor_module
+from skmlp_scratch import MLPScratchClassifier, MLPScratchRegressor
 from skmlp_scratch._activations import HIDDEN_ACTIVATIONS
-from skmlp_scratch._losses import USER_LOSSES
+from skmlp_scratch._losses import REGRESSION_LOSSES, USER_LOSSES
 from skmlp_scratch._network import INITIALIZERS
 from skmlp_scratch._optimizers import LEARNING_RATE_SCHEDULES, OPTIMIZERS
 
 
-def documented_choices(parameter):
+def documented_choices(parameter, estimator=MLPScratchClassifier):
     """The ``{"a", "b"}`` set on the docstring line that introduces ``parameter``."""
-    match = re.search(rf"^\s*{parameter} : \{{([^}}]*)\}}", MLPScratchClassifier.__doc__,
+    match = re.search(rf"^\s*{parameter} : \{{([^}}]*)\}}", estimator.__doc__,
                       flags=re.MULTILINE)
     assert match, f"{parameter} is not documented with its choices"
     return set(re.findall(r'"(\w+)"', match.group(1)))
@@ -30,14 +31,26 @@ def documented_choices(parameter):
     ("learning_rate", LEARNING_RATE_SCHEDULES),
     ("init", INITIALIZERS),
 ])
-def test_docstring_lists_every_choice(parameter, registry):
-    assert documented_choices(parameter) == set(registry)
+@pytest.mark.parametrize("estimator", [MLPScratchClassifier, MLPScratchRegressor],
+                         ids=lambda cls: cls.__name__)
+def test_docstring_lists_every_choice(parameter, registry, estimator):
+    if parameter == "loss" and estimator is MLPScratchRegressor:
+        registry = REGRESSION_LOSSES
+    assert documented_choices(parameter, estimator) == set(registry)
 
 
-def test_docstring_example_runs():
+def test_shared_docstring_sections_are_filled_in():
+    for estimator in (MLPScratchClassifier, MLPScratchRegressor):
+        assert "<<" not in estimator.__doc__
+        assert "\n    max_time : " in estimator.__doc__
+
+
+@pytest.mark.parametrize("module", [classifier_module, regressor_module],
+                         ids=lambda m: m.__name__)
+def test_docstring_example_runs(module):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an example that warns would puzzle its reader
-        result = doctest.testmod(classifier_module, optionflags=doctest.ELLIPSIS)
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
 

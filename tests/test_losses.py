@@ -12,6 +12,7 @@ from skmlp_scratch._activations import ACTIVATIONS
 from skmlp_scratch._losses import (
     FUSED_OUTPUT_DELTA,
     LOSSES,
+    REGRESSION_LOSSES,
     USER_LOSSES,
     resolve_loss,
     sample_scale,
@@ -128,6 +129,45 @@ def test_losses_match_their_formulas():
         0.5 * np.mean((P - Y) ** 2), rel=1e-12)
 
 
+def test_regression_losses_match_their_formulas():
+    rng = np.random.default_rng(7)
+    Y = rng.poisson(2.0, size=(N_SAMPLES, N_OUTPUTS)).astype(float)
+    P = rng.uniform(0.2, 4.0, size=(N_SAMPLES, N_OUTPUTS))
+    n = N_SAMPLES
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ylogy = np.where(Y > 0, Y * np.log(Y / P), 0.0)
+    deviance = (ylogy - Y + P).sum(axis=1)
+    assert LOSSES["poisson"].value(Y, P, 1 / n) == pytest.approx(deviance.mean(), rel=1e-12)
+    assert LOSSES["absolute_error"].value(Y, P, 1 / n) == pytest.approx(
+        np.mean(np.abs(P - Y)), rel=1e-12)
+    delta = 0.7
+    r = np.abs(P - Y)
+    huber = np.where(r <= delta, 0.5 * r ** 2, delta * (r - 0.5 * delta))
+    bound = resolve_loss("huber", "identity", valid=REGRESSION_LOSSES, delta=delta)
+    assert bound.value(Y, P, 1 / n) == pytest.approx(huber.mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("delta", [0.1, 0.7, 3.0])
+def test_huber_gradient_with_a_bound_delta_matches_finite_differences(delta):
+    # residuals on both sides of delta, so both the quadratic and linear parts count
+    rng = np.random.default_rng(8)
+    Y = rng.normal(size=(N_SAMPLES, N_OUTPUTS))
+    P = Y + rng.uniform(-4, 4, size=Y.shape)
+    loss = resolve_loss("huber", "identity", valid=REGRESSION_LOSSES, delta=delta)
+    scale = _scales(rng)["weighted"]
+    out = np.empty_like(P)
+    loss.gradient(Y, P, scale, out=out)
+    np.testing.assert_allclose(out, _finite_difference_gradient(loss, Y, P, scale),
+                               rtol=1e-6, atol=1e-10)
+
+
+def test_regression_losses_name_their_output_activation():
+    assert {name: LOSSES[name].output_activation for name in REGRESSION_LOSSES} == {
+        "squared_error": "identity", "poisson": "exp", "absolute_error": "identity",
+        "huber": "identity"}
+    assert [n for n in LOSSES if LOSSES[n].non_negative_targets] == ["poisson"]
+
+
 def test_sample_scale():
     scale, total = sample_scale(None, 8, np.float64)
     assert scale == 1 / 8 and total == 8
@@ -168,6 +208,8 @@ def test_unknown_loss_lists_valid_names():
 def _output_targets(activation_name, rng, n, k):
     if activation_name == "softmax":
         return np.eye(k)[rng.integers(0, k, size=n)]  # one class per row
+    if activation_name == "exp":
+        return rng.poisson(2.0, size=(n, k)).astype(np.float64)  # counts
     return (rng.uniform(size=(n, k)) < 0.5).astype(np.float64)  # multi-hot
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from skmlp_scratch._optimizers import (
+    make_optimizer,
     LEARNING_RATE_SCHEDULES,
     OPTIMIZERS,
     SCHEDULES,
@@ -560,3 +561,16 @@ def test_clip_returns_a_non_finite_norm_without_scaling(bad):
     assert not math.isfinite(norm)
     for g, g0 in zip(grads, before):
         np.testing.assert_array_equal(g, g0)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_every_optimizer_is_built_from_the_estimators_settings(name):
+    settings = dict(learning_rate_init=0.05, momentum=0.5, nesterovs_momentum=False,
+                    beta_1=0.8, beta_2=0.99, epsilon=1e-7, weight_decay=0.1)
+    params = [np.zeros(5)]
+    optimizer = make_optimizer(name, params, settings, n_decayed=[3])
+    assert type(optimizer) is OPTIMIZERS[name]
+    assert optimizer.learning_rate == 0.05
+    for key in ("momentum", "beta_1", "beta_2", "epsilon", "weight_decay"):
+        if hasattr(optimizer, key):
+            assert getattr(optimizer, key) == settings[key]

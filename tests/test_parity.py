@@ -1,20 +1,26 @@
-"""Parity with scikit-learn's MLPClassifier: same step from the same weights, same accuracy.
+"""Parity with scikit-learn's MLPClassifier and MLPRegressor.
 
-The two estimators share parameter names, the loss (weighted mean plus
-``0.5 * alpha * sum ||W||^2 / sum(sample_weight)``) and the update rules, so
-from identical weights a full-batch step must agree to rounding error.
+Each pair shares parameter names, the loss (weighted mean plus
+``0.5 * alpha * sum ||W||^2 / sum(sample_weight)``), the update rules, the
+initial draw and the mini-batch order, so from identical weights a full-batch
+step must agree to rounding error, and so must whole loss curves from the
+same ``random_state``; the scores reached must be close.
 """
 
 import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.preprocessing import StandardScaler
 
-from skmlp_scratch import MLPScratchClassifier
+from skmlp_scratch import MLPScratchClassifier, MLPScratchRegressor
+
+PAIRS = {"classifier": (MLPScratchClassifier, MLPClassifier),
+         "regressor": (MLPScratchRegressor, MLPRegressor)}
 
 N_SAMPLES = 40
 
@@ -22,8 +28,12 @@ N_SAMPLES = 40
 def _data(target):
     rng = np.random.RandomState(0)
     X = rng.randn(N_SAMPLES, 5)
-    n_classes = 3 if target == "multiclass" else 2
-    y = rng.randint(0, n_classes, N_SAMPLES)
+    if target == "counts":
+        y = rng.poisson(np.exp(0.5 * X[:, 0]))
+    elif target == "continuous":
+        y = X[:, 0] - 2 * X[:, 1] ** 2 + 0.1 * rng.randn(N_SAMPLES)
+    else:
+        y = rng.randint(0, 3 if target == "multiclass" else 2, N_SAMPLES)
     sample_weight = rng.uniform(0.0, 3.0, N_SAMPLES)
     return X, y, sample_weight
 
@@ -44,7 +54,8 @@ def _max_abs_difference(ours, theirs):
     return max(float(np.max(np.abs(a - b))) for a, b in zip(_flat(ours), _flat(theirs)))
 
 
-def _steps_from_same_weights(X, y, sample_weight, n_steps, **overrides):
+def _steps_from_same_weights(X, y, sample_weight, n_steps, pair="classifier",
+                             **overrides):
     """Fit both estimators, give both the same weights, then run ``n_steps`` epochs.
 
     The first fit only creates the fitted state (label binarizer, layer shapes);
@@ -52,7 +63,7 @@ def _steps_from_same_weights(X, y, sample_weight, n_steps, **overrides):
     from the given weights with a fresh optimizer, as in scikit-learn.
     """
     params = _full_batch_params(**overrides)
-    ours, theirs = MLPScratchClassifier(**params), MLPClassifier(**params)
+    ours, theirs = (cls(**params) for cls in PAIRS[pair])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ours.fit(X, y)
@@ -139,6 +150,82 @@ def test_same_random_state_draws_sklearns_initial_weights(target, activation):
                               activation=activation)
     for layer, (a, b) in enumerate(zip(ours, theirs)):
         np.testing.assert_array_equal(a, b, err_msg=f"parameter array {layer}")
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize("loss, target", [("squared_error", "continuous"),
+                                          ("poisson", "counts")])
+def test_one_full_batch_sgd_step_matches_sklearns_regressor(loss, target, weighted):
+    X, y, sample_weight = _data(target)
+    sample_weight = sample_weight if weighted else None
+    ours, theirs = _steps_from_same_weights(X, y, sample_weight, n_steps=1,
+                                            pair="regressor", loss=loss,
+                                            learning_rate_init=0.05)
+    assert ours.out_activation_ == theirs.out_activation_
+    assert ours.n_iter_ == theirs.n_iter_ == 1
+    assert _max_abs_difference(ours, theirs) <= 1e-10
+    assert ours.loss_ == pytest.approx(theirs.loss_, abs=1e-10)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-10)
+
+
+@pytest.mark.parametrize("loss, target", [("squared_error", "continuous"),
+                                          ("poisson", "counts")])
+def test_same_random_state_draws_sklearns_initial_regressor_weights(loss, target):
+    X, y, _ = _data(target)
+    ours = _initial_weights(MLPScratchRegressor, X, y, loss=loss,
+                            hidden_layer_sizes=(6, 3))
+    theirs = _initial_weights(MLPRegressor, X, y, loss=loss, hidden_layer_sizes=(6, 3))
+    for layer, (a, b) in enumerate(zip(ours, theirs)):
+        np.testing.assert_array_equal(a, b, err_msg=f"parameter array {layer}")
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("pair, target", [("classifier", "multiclass"),
+                                          ("regressor", "continuous")])
+def test_shuffled_minibatch_loss_curves_match_sklearn(pair, target, solver):
+    # the same random_state gives the same initial weights and the same batch
+    # order in every epoch (each epoch reshuffles the previous order), so
+    # whole curves agree to rounding, not only the first epoch
+    X, y, _ = _data(target)
+    params = dict(hidden_layer_sizes=(8,), solver=solver, batch_size=7,
+                  learning_rate_init=0.01, max_iter=6, tol=0.0, random_state=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours, theirs = (cls(**params).fit(X, y) for cls in PAIRS[pair])
+    assert len(ours.loss_curve_) == len(theirs.loss_curve_) == 6
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def friedman_split():
+    X, y = make_friedman1(n_samples=2000, noise=0.5, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    mean, std = y_train.mean(), y_train.std()
+    return (scaler.transform(X_train), scaler.transform(X_test),
+            (y_train - mean) / std, (y_test - mean) / std)
+
+
+FRIEDMAN_SETTINGS = {
+    "adam": dict(max_iter=200),
+    "sgd": dict(max_iter=200, learning_rate_init=0.01),
+    "lbfgs": dict(max_iter=300),
+}
+
+
+@pytest.mark.parametrize("solver", list(FRIEDMAN_SETTINGS))
+def test_friedman1_r2_within_two_points_of_sklearn(friedman_split, solver):
+    X_train, X_test, y_train, y_test = friedman_split
+    params = dict(hidden_layer_sizes=(32,), solver=solver, random_state=0,
+                  **FRIEDMAN_SETTINGS[solver])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = MLPScratchRegressor(**params).fit(X_train, y_train).score(X_test, y_test)
+        theirs = MLPRegressor(**params).fit(X_train, y_train).score(X_test, y_test)
+    print(f"\n[friedman1] solver={solver}: test R2 ours={ours:.4f} "
+          f"sklearn={theirs:.4f} (difference {ours - theirs:+.4f})")
+    assert ours > 0.8
+    assert abs(ours - theirs) <= 0.02
 
 
 # ------------------------------------------------------------------ digits

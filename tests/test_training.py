@@ -15,6 +15,7 @@ from skmlp_scratch._network import (
 )
 from skmlp_scratch._optimizers import SGD, Adam
 from skmlp_scratch._training import (
+    TrainingProgress,
     DivergenceGuard,
     MinibatchSource,
     PlateauMonitor,
@@ -36,38 +37,58 @@ def _rows_as_array(rows, n_samples):
 @pytest.mark.parametrize("shuffle", [False, True])
 @pytest.mark.parametrize("n_samples,batch_size", [(23, 5), (20, 5), (7, 1), (9, 8)])
 def test_iter_minibatches_covers_every_index_once(n_samples, batch_size, shuffle):
-    rng = np.random.RandomState(0) if shuffle else None
+    order = np.random.RandomState(0).permutation(n_samples) if shuffle else None
     batches = [_rows_as_array(r, n_samples)
-               for r in iter_minibatches(n_samples, batch_size, rng)]
+               for r in iter_minibatches(n_samples, batch_size, order)]
     sizes = [len(b) for b in batches]
     n_full, rest = divmod(n_samples, batch_size)
     assert sizes == [batch_size] * n_full + ([rest] if rest else [])
     np.testing.assert_array_equal(np.sort(np.concatenate(batches)), np.arange(n_samples))
+    if shuffle:
+        np.testing.assert_array_equal(np.concatenate(batches), order)
 
 
-def test_iter_minibatches_keeps_order_without_rng():
+def test_iter_minibatches_keeps_order_without_an_order():
     batches = list(iter_minibatches(11, 4))
     assert [_rows_as_array(b, 11).tolist() for b in batches] == [
         [0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10]]
 
 
-def test_iter_minibatches_shuffles_with_rng():
-    order = np.concatenate([_rows_as_array(r, 50)
-                            for r in iter_minibatches(50, 7, np.random.RandomState(0))])
-    assert not np.array_equal(order, np.arange(50))
-    # a new epoch with the same generator draws a new order
-    rng = np.random.RandomState(1)
-    first = np.concatenate(list(iter_minibatches(50, 7, rng)))
-    second = np.concatenate(list(iter_minibatches(50, 7, rng)))
-    assert not np.array_equal(first, second)
+def _epoch_orders(n_samples, batch_size, seed, n_epochs):
+    X = np.arange(n_samples, dtype=float)[:, np.newaxis]
+    source = MinibatchSource(X, X, None, batch_size, shuffle=True)
+    rng = np.random.RandomState(seed)
+    return [np.concatenate([Xb[:, 0].copy() for Xb, _, _ in source.epoch(rng)])
+            .astype(int) for _ in range(n_epochs)]
 
 
-def test_iter_minibatches_is_deterministic_for_a_seed():
-    a = [b.tolist() for b in iter_minibatches(40, 6, np.random.RandomState(3))]
-    b = [b.tolist() for b in iter_minibatches(40, 6, np.random.RandomState(3))]
-    c = [b.tolist() for b in iter_minibatches(40, 6, np.random.RandomState(4))]
-    assert a == b
-    assert a != c
+def test_each_epoch_shuffles_the_previous_order_as_sklearn_does():
+    # scikit-learn's MLPs shuffle the previous epoch's index order again with
+    # sklearn.utils.shuffle; the same seed must give the same batches
+    from sklearn.utils import shuffle
+    rng = np.random.RandomState(7)
+    expected, order = [], np.arange(50)
+    for _ in range(4):
+        order = shuffle(order, random_state=rng)
+        expected.append(order)
+    ours = _epoch_orders(50, 7, seed=7, n_epochs=4)
+    for a, b in zip(ours, expected):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(ours[0], ours[1])
+
+
+def test_epoch_orders_are_deterministic_for_a_seed():
+    a = _epoch_orders(40, 6, seed=3, n_epochs=2)
+    b = _epoch_orders(40, 6, seed=3, n_epochs=2)
+    c = _epoch_orders(40, 6, seed=4, n_epochs=2)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[0], c[0])
+
+
+def _expected_rows(n_samples, batch_size, seed):
+    """The rows of the first epoch of a fresh shuffled source."""
+    order = np.random.RandomState(seed).permutation(n_samples)
+    return list(iter_minibatches(n_samples, batch_size, order))
 
 
 # --- MinibatchSource ---------------------------------------------------------
@@ -85,7 +106,7 @@ def test_minibatch_source_shuffled_batches_equal_rows_and_reuse_buffers():
     X_before = X.copy()
     source = MinibatchSource(X, Y, sw, batch_size=5, shuffle=True)
     assert source.X is X  # held, not copied
-    expected_rows = list(iter_minibatches(23, 5, np.random.RandomState(0)))
+    expected_rows = _expected_rows(23, 5, seed=0)
     first_X = first_Y = None
     n_batches = 0
     for (Xb, Yb, swb), rows in zip(source.epoch(np.random.RandomState(0)), expected_rows):
@@ -129,7 +150,7 @@ def test_minibatch_source_sparse_X():
     X[np.abs(X) < 0.7] = 0.0
     Xs = sp.csr_matrix(X)
     source = MinibatchSource(Xs, Y, sw, batch_size=6, shuffle=True)
-    expected_rows = list(iter_minibatches(23, 6, np.random.RandomState(5)))
+    expected_rows = _expected_rows(23, 6, seed=5)
     batches = list(source.epoch(np.random.RandomState(5)))
     assert len(batches) == len(expected_rows)
     for (Xb, _, _), rows in zip(batches, expected_rows):
@@ -368,3 +389,72 @@ def test_fit_lbfgs_respects_max_iter():
                        max_iter=3, max_fun=15000, tol=0.0)
     assert result.nit == 3
     assert len(result.loss_curve) == 3
+
+
+# --- TrainingProgress -------------------------------------------------------
+
+SETTINGS = dict(learning_rate_init=0.1, momentum=0.9, nesterovs_momentum=True,
+                beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.01,
+                power_t=0.5, max_iter=10, lr_step_size=2, lr_gamma=0.5,
+                warmup_epochs=0)
+
+
+def _progress(schedule="step", monitor_validation=False, n_iter_no_change=2, tol=0.0):
+    progress = TrainingProgress(tol, n_iter_no_change, monitor_validation,
+                                record_validation=monitor_validation)
+    progress.start_schedule("sgd", SETTINGS, schedule, n_parameters=6, n_weights=4,
+                            dtype=np.float64)
+    return progress
+
+
+def test_progress_steps_the_schedule_into_the_optimizer_each_epoch():
+    progress = _progress("step")
+    rates = [progress.optimizer.learning_rate]
+    for loss in (1.0, 0.9, 0.8, 0.7):
+        progress.record_epoch(loss, n_samples=10, seconds=0.0)
+        rates.append(progress.optimizer.learning_rate)
+    # step: halved every 2 epochs; the history records the rate each epoch ran at
+    assert rates == [0.1, 0.1, 0.05, 0.05, 0.025]
+    assert [r["learning_rate"] for r in progress.history] == rates[:4]
+    assert progress.n_samples_seen == 40 and progress.loss_curve == [1.0, 0.9, 0.8, 0.7]
+
+
+def test_progress_tracks_the_best_epoch_and_the_patience_count():
+    progress = _progress("constant", n_iter_no_change=2)
+    for loss in (1.0, 0.5, 0.6, 0.7):
+        progress.record_epoch(loss, n_samples=10, seconds=0.0)
+    assert progress.best_epoch == 2 and progress.best_score == -0.5
+    assert progress.no_improvement_count == 2
+    assert not progress.plateau_stops()
+    progress.record_epoch(0.8, n_samples=10, seconds=0.0)
+    assert progress.plateau_stops()
+
+
+def test_an_adaptive_plateau_lowers_the_rate_and_resets_the_count():
+    progress = _progress("adaptive", n_iter_no_change=1)
+    for loss in (1.0, 1.1, 1.2):
+        progress.record_epoch(loss, n_samples=10, seconds=0.0)
+    assert not progress.plateau_stops()
+    assert progress.no_improvement_count == 0
+    assert progress.optimizer.learning_rate == pytest.approx(0.02)
+
+
+def test_progress_monitors_the_validation_score_with_early_stopping():
+    progress = _progress("constant", monitor_validation=True)
+    progress.record_epoch(1.0, 10, 0.0, val_loss=0.9, val_score=0.7)
+    progress.record_epoch(0.5, 10, 0.0, val_loss=0.8, val_score=0.6)
+    assert progress.best_epoch == 1 and progress.best_score == 0.7
+    assert progress.validation_scores == [0.7, 0.6]
+    assert progress.validation_losses == [0.9, 0.8]
+
+
+def test_progress_round_trips_through_plain_data():
+    progress = _progress("adaptive")
+    progress.record_epoch(1.0, n_samples=10, seconds=0.0)
+    plain = progress.to_plain()
+    assert isinstance(plain["optimizer"], dict) and isinstance(plain["monitor"], dict)
+    again = TrainingProgress.from_plain(plain)
+    assert type(again.optimizer) is type(progress.optimizer)
+    assert again.optimizer.learning_rate == progress.optimizer.learning_rate
+    again.record_epoch(0.5, n_samples=10, seconds=0.0)
+    assert again.loss_curve == [1.0, 0.5] and progress.loss_curve == [1.0]
