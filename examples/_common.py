@@ -122,3 +122,64 @@ def save_figure(fig, args, name):
     fig.savefig(path, dpi=120, bbox_inches="tight")
     print(f"figure saved to {path}")
     return path
+
+
+# The real tables of the shared data folder beside the checkout (its README.md
+# describes them); examples on a table default to a file in it.
+SHARED_TABLES = (Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
+                 / "tabular")
+
+
+def make_simple_parser(doc, *, small_help):
+    """Argument parser with only ``--out`` and ``--small``, for data that is not images.
+
+    :func:`make_parser` offers the image data sets; a script on a table or on
+    synthetic data adds its own data options to this one instead.
+
+    Parameters
+    ----------
+    doc : str
+        The script's module docstring; its first line becomes the description
+        and the rest is shown after the options in ``--help``.
+    small_help : str
+        What ``--small`` cuts down, e.g. ``"2000 training rows, a tiny grid"``.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+    """
+    summary, _, details = doc.partition("\n")
+    parser = argparse.ArgumentParser(
+        description=summary, epilog=details,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--out", type=Path, default=Path("example_output"),
+        help="folder the figure is saved in; default: %(default)s")
+    parser.add_argument(
+        "--small", action="store_true",
+        help=f"fast check: {small_help}; a few seconds")
+    return parser
+
+
+def read_table(path):
+    """Read the CSV file ``path`` into a DataFrame, or exit with a clear message.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+
+    Returns
+    -------
+    table : pandas.DataFrame
+    """
+    # pandas is imported here, not at the top: it is a test extra, not a
+    # dependency, and the image examples run without it
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise SystemExit(
+            f"data file not found: {path.resolve()}\n"
+            f"The default is in the shared data folder beside the checkout "
+            f"({SHARED_TABLES.resolve()}); pass another copy with --data PATH.")
+    return pd.read_csv(path)
