@@ -112,6 +112,18 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
         "max_time": [None, Interval(Real, 0, None, closed="neither")],
     }
 
+    def _store_parameters(self, arguments):
+        """Store ``__init__``'s arguments, each as the attribute of its name, and nothing else.
+
+        Parameters
+        ----------
+        arguments : dict
+            ``locals()`` at the top of a subclass's ``__init__``.
+        """
+        for name, value in arguments.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
+
     # ------------------------------------------------------------------ fit
 
     def _fit_all_or_nothing(self, X, y, sample_weight, incremental, classes=None,
@@ -150,12 +162,14 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
         if self.scoring not in (None, "loss"):
             check_scoring(self, self.scoring)  # an unknown name fails before training
 
+        # a generator made afresh from random_state at every call, partial_fit and
+        # warm starts included, as scikit-learn's MLPs do: an int seed then gives
+        # their mini-batch order in every call
+        rng = check_random_state(self.random_state)
         if keep_weights:
-            rng = self._rng
             if self.coefs_[0].dtype != X.dtype:
                 X = X.astype(self.coefs_[0].dtype)
         else:
-            rng = check_random_state(self.random_state)
             self._initialize(X, Y, hidden, rng)
         Y = Y.astype(X.dtype)
         activations = self._layer_activations()
@@ -176,7 +190,6 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
             else:
                 self._fit_stochastic(X, Y, sample_weight, activations, loss, rng,
                                      incremental, validation, tasks)
-        self._rng = rng
         tasks.end_fit()
         return self
 
@@ -459,14 +472,12 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
     # --------------------------------------------------------- persistence
 
     def __getstate__(self):
-        # Plain data (dicts, arrays, numbers) in place of the training record
-        # and the generator, so a skops file asks its reader to trust the
-        # estimator's class alone, and a pickle names no private class.
+        # Plain data (dicts, arrays, numbers) in place of the training record,
+        # so a skops file asks its reader to trust the estimator's class alone,
+        # and a pickle names no private class.
         state = dict(super().__getstate__())  # a copy: it may be our own __dict__
         if state.get("_progress") is not None:
             state["_progress"] = state["_progress"].to_plain()
-        if "_rng" in state:
-            state["_rng"] = {"mt19937_state": state["_rng"].get_state()}
         # callbacks watch a fit; they are not part of the model
         return {k: v for k, v in state.items() if not is_callback_bookkeeping(k)}
 
@@ -474,10 +485,6 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
         state = dict(state)
         if isinstance(state.get("_progress"), dict):
             state["_progress"] = TrainingProgress.from_plain(state["_progress"])
-        if isinstance(state.get("_rng"), dict):
-            rng = np.random.RandomState()
-            rng.set_state(state["_rng"]["mt19937_state"])
-            state["_rng"] = rng
         super().__setstate__(state)
 
     # ---------------------------------------------------------- inspection

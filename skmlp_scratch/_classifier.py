@@ -143,40 +143,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLPScratch):
         class_weight=None,
         max_time=None,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.loss = loss
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.init = init
-        self.dropout = dropout
-        self.weight_decay = weight_decay
-        self.warmup_epochs = warmup_epochs
-        self.lr_step_size = lr_step_size
-        self.lr_gamma = lr_gamma
-        self.max_grad_norm = max_grad_norm
-        self.scoring = scoring
-        self.class_weight = class_weight
-        self.max_time = max_time
+        self._store_parameters(locals())
 
     # ------------------------------------------------------------------ fit
 

@@ -58,8 +58,10 @@ default="constant"
         Whether to visit the samples in a new random order every epoch.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the early-stopping split. An
-        int gives bit-identical results from run to run.
+        Seeds weight initialisation, shuffling, dropout and the early-stopping
+        split. An int gives bit-identical results from run to run, and
+        scikit-learn's initial weights and mini-batch order; as there, each
+        ``fit`` or ``partial_fit`` call starts a generator afresh from it.
 
     tol : float, default=1e-4
         Minimum improvement of the training loss (or validation score with

@@ -196,6 +196,20 @@ def test_shuffled_minibatch_loss_curves_match_sklearn(pair, target, solver):
     np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
 
 
+@pytest.mark.parametrize("pair, target", [("classifier", "multiclass"),
+                                          ("regressor", "continuous")])
+def test_partial_fit_calls_give_sklearns_loss_curve(pair, target):
+    # scikit-learn makes its generator afresh from random_state at every call
+    X, y, _ = _data(target)
+    params = dict(hidden_layer_sizes=(8,), batch_size=7, random_state=5)
+    ours, theirs = (cls(**params) for cls in PAIRS[pair])
+    extra = {"classes": np.unique(y)} if pair == "classifier" else {}
+    for _ in range(4):
+        ours.partial_fit(X, y, **extra)
+        theirs.partial_fit(X, y, **extra)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
+
+
 @pytest.fixture(scope="module")
 def friedman_split():
     X, y = make_friedman1(n_samples=2000, noise=0.5, random_state=0)
