@@ -190,3 +190,68 @@ def write_result(name, text, data):
     (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=1))
     print(text)
     print(f"\nwritten to {RESULTS / name}.md and .json")
+
+
+# ------------------------------------------------------------ shared peers
+
+
+def time_partial_fit_epochs(estimator, X, y, epochs, **fit_params):
+    """Seconds of each of ``epochs`` calls of ``partial_fit``, one epoch each.
+
+    The same loop times our estimators and scikit-learn's, so both pay the
+    same per-call costs.
+    """
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        estimator.partial_fit(X, y, **fit_params)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def torch_mlp(n_inputs, n_outputs, args):
+    """A relu network with ``args.hidden`` layers and Adam as our peers train it.
+
+    scikit-learn's L2 term adds ``alpha / batch_size * W`` to each batch
+    gradient, so the weights (not the biases) get that ``weight_decay``.
+
+    Returns
+    -------
+    model, optimizer : torch.nn.Sequential, torch.optim.Adam
+    """
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    sizes = [n_inputs, *args.hidden]
+    layers = []
+    for fan_in, fan_out in zip(sizes, sizes[1:]):
+        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Linear(sizes[-1], n_outputs))
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
+    optimizer = torch.optim.Adam(
+        [{"params": weights, "weight_decay": args.alpha / args.batch_size},
+         {"params": biases, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.999),
+        eps=1e-8)
+    return model, optimizer
+
+
+def time_torch_epochs(model, optimizer, loss_fn, X_t, y_t, args):
+    """Train ``model`` for ``args.epochs`` shuffled epochs; seconds of each."""
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    times = []
+    for _ in range(args.epochs):
+        start = time.perf_counter()
+        order = torch.randperm(len(X_t), generator=generator)
+        for i in range(0, len(order), args.batch_size):
+            rows = order[i:i + args.batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss_fn(model(X_t[rows]), y_t[rows]).backward()
+            optimizer.step()
+        times.append(time.perf_counter() - start)
+    return times
+

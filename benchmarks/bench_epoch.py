@@ -23,7 +23,8 @@ import numpy as np
 
 from _harness import (PeakMemory, benchmark_parser, emit, limit_threads, load,
                       machine_summary, markdown_table, parse_benchmark_args,
-                      run_benchmark, run_worker, write_result)
+                      run_benchmark, run_worker, time_partial_fit_epochs,
+                      time_torch_epochs, torch_mlp, write_result)
 
 PEERS = ["ours-float32", "sklearn-float32", "torch-float32", "ours-float64",
          "sklearn-float64"]
@@ -50,13 +51,7 @@ def train_sklearn(X, y, X_test, y_test, args):
 
 
 def _partial_fit_epochs(clf, X, y, X_test, y_test, epochs):
-    # partial_fit runs exactly one epoch, the same for both estimators
-    classes = np.unique(y)
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        clf.partial_fit(X, y, classes=classes)
-        times.append(time.perf_counter() - start)
+    times = time_partial_fit_epochs(clf, X, y, epochs, classes=np.unique(y))
     return times, float(clf.score(X_test, y_test))
 
 
@@ -64,33 +59,9 @@ def train_torch(X, y, X_test, y_test, args):
     import torch
     from torch import nn
 
-    torch.manual_seed(0)
-    torch.set_num_threads(args.threads)
-    sizes = [X.shape[1], *args.hidden]
-    layers = []
-    for fan_in, fan_out in zip(sizes, sizes[1:]):
-        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-    model = nn.Sequential(*layers, nn.Linear(sizes[-1], int(y.max()) + 1))
-    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
-    biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
-    # scikit-learn's L2 term adds alpha / batch_size * W to each batch gradient
-    optimizer = torch.optim.Adam(
-        [{"params": weights, "weight_decay": args.alpha / args.batch_size},
-         {"params": biases, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.999),
-        eps=1e-8)
-    loss_fn = nn.CrossEntropyLoss()
-    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y)
-    generator = torch.Generator().manual_seed(0)
-    times = []
-    for _ in range(args.epochs):
-        start = time.perf_counter()
-        order = torch.randperm(len(X_t), generator=generator)
-        for i in range(0, len(order), args.batch_size):
-            rows = order[i:i + args.batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            loss_fn(model(X_t[rows]), y_t[rows]).backward()
-            optimizer.step()
-        times.append(time.perf_counter() - start)
+    model, optimizer = torch_mlp(X.shape[1], int(y.max()) + 1, args)
+    times = time_torch_epochs(model, optimizer, nn.CrossEntropyLoss(),
+                              torch.from_numpy(X), torch.from_numpy(y), args)
     with torch.no_grad():
         predicted = model(torch.from_numpy(X_test)).argmax(1).numpy()
     return times, float(np.mean(predicted == y_test))

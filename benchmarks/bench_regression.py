@@ -46,13 +46,13 @@ Run (about 4 minutes on two cores)::
 
 import json
 import statistics
-import time
 
 import numpy as np
 
 from _harness import (RESULTS, PeakMemory, benchmark_parser, data_name, emit,
                       limit_threads, load, machine_summary, markdown_table,
                       parse_benchmark_args, result_name, run_benchmark, run_worker,
+                      time_partial_fit_epochs, time_torch_epochs, torch_mlp,
                       write_result)
 
 PEERS = ["ours-float32", "sklearn-float32", "torch-float32", "ours-float64",
@@ -133,12 +133,7 @@ def train_sklearn(X, y, X_test, y_test, args):
 
 
 def _partial_fit_epochs(reg, X, y, X_test, y_test, epochs):
-    # partial_fit runs exactly one epoch, the same for both estimators
-    times = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        reg.partial_fit(X, y)
-        times.append(time.perf_counter() - start)
+    times = time_partial_fit_epochs(reg, X, y, epochs)
     return times, float(reg.score(X_test, y_test))
 
 
@@ -147,34 +142,14 @@ def train_torch(X, y, X_test, y_test, args):
     from sklearn.metrics import r2_score
     from torch import nn
 
-    torch.manual_seed(0)
-    torch.set_num_threads(args.threads)
-    sizes = [X.shape[1], *args.hidden]
-    layers = []
-    for fan_in, fan_out in zip(sizes, sizes[1:]):
-        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-    model = nn.Sequential(*layers, nn.Linear(sizes[-1], 1))
-    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
-    biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
-    # scikit-learn's L2 term adds alpha / batch_size * W to each batch gradient
-    optimizer = torch.optim.Adam(
-        [{"params": weights, "weight_decay": args.alpha / args.batch_size},
-         {"params": biases, "weight_decay": 0.0}], lr=1e-3, betas=(0.9, 0.999),
-        eps=1e-8)
+    model, optimizer = torch_mlp(X.shape[1], 1, args)
     mse = nn.MSELoss()
-    X_t, y_t = torch.from_numpy(X), torch.from_numpy(y).unsqueeze(1)
-    generator = torch.Generator().manual_seed(0)
-    times = []
-    for _ in range(args.epochs):
-        start = time.perf_counter()
-        order = torch.randperm(len(X_t), generator=generator)
-        for i in range(0, len(order), args.batch_size):
-            rows = order[i:i + args.batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            # half the mean squared error, scikit-learn's squared_error loss
-            (0.5 * mse(model(X_t[rows]), y_t[rows])).backward()
-            optimizer.step()
-        times.append(time.perf_counter() - start)
+
+    def half_mse(predicted, target):
+        return 0.5 * mse(predicted, target)  # scikit-learn's squared_error loss
+
+    times = time_torch_epochs(model, optimizer, half_mse, torch.from_numpy(X),
+                              torch.from_numpy(y).unsqueeze(1), args)
     with torch.no_grad():
         predicted = model(torch.from_numpy(X_test)).squeeze(1).numpy()
     return times, float(r2_score(y_test, predicted))

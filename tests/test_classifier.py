@@ -1,11 +1,8 @@
 """Behaviour of MLPScratchClassifier as a user sees it through its public API."""
 
-import _thread
 import copy
 import pickle
 import re
-import threading
-import time
 import warnings
 
 import numpy as np
