@@ -36,10 +36,9 @@ def make_parser(doc, *, max_train=None):
     -------
     parser : argparse.ArgumentParser
     """
-    summary, _, details = doc.partition("\n")
-    parser = argparse.ArgumentParser(
-        description=summary, epilog=details,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = make_simple_parser(
+        doc, small_help=f"at most {SMALL_TRAIN} training and {SMALL_TEST} test "
+                        "images and a smaller model or search")
     parser.add_argument(
         "--dataset", default="digits",
         help="'digits' (bundled with scikit-learn, no network), 'mnist', "
@@ -49,13 +48,6 @@ def make_parser(doc, *, max_train=None):
     parser.add_argument(
         "--data-home", default=None,
         help="scikit-learn's data cache folder for 'mnist' and 'fashion-mnist'")
-    parser.add_argument(
-        "--out", type=Path, default=Path("example_output"),
-        help="folder the figure is saved in; default: %(default)s")
-    parser.add_argument(
-        "--small", action="store_true",
-        help=f"fast check: at most {SMALL_TRAIN} training and {SMALL_TEST} test "
-             "images and a smaller model or search; a few seconds")
     parser.add_argument(
         "--max-train", type=int, default=max_train,
         help="train on a stratified subsample of at most this many images, 0 "
@@ -133,8 +125,8 @@ SHARED_TABLES = (Path(__file__).resolve().parents[1] / ".." / "shared" / "datase
 def make_simple_parser(doc, *, small_help):
     """Argument parser with only ``--out`` and ``--small``, for data that is not images.
 
-    :func:`make_parser` offers the image data sets; a script on a table or on
-    synthetic data adds its own data options to this one instead.
+    :func:`make_parser` adds the image data sets to it; a script on a table
+    or on synthetic data adds its own data options instead.
 
     Parameters
     ----------

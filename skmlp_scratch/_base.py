@@ -333,13 +333,11 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
                         validation, tasks):
         X, Y, sample_weight, validation = self._validation_split(X, Y, sample_weight,
                                                                  rng, validation)
-        progress = self._continue_progress(incremental, validation)
+        progress = self._continue_progress(incremental)
         tasks.begin_step()
 
-        def on_epoch(is_last):
-            weights = {"coefs_": [c.copy() for c in self.coefs_],
-                       "intercepts_": [b.copy() for b in self.intercepts_]}
-            stop = tasks.end_step(lambda: weights)
+        def on_epoch(is_last, vector):
+            stop = tasks.end_step(lambda: self._weights_from_flat(vector))
             if not (stop or is_last):
                 tasks.begin_step()
             return stop
@@ -373,29 +371,19 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
                 ConvergenceWarning,
             )
 
-    def _continue_progress(self, incremental, validation):
+    def _continue_progress(self, incremental):
         """The training record to go on with: the last call's, or a new one."""
+        if self._progress is None:
+            self._progress = TrainingProgress(self.tol, self.n_iter_no_change,
+                                              self.early_stopping)
         progress = self._progress
-        if progress is None or progress.monitor_validation != self.early_stopping:
-            # a first stochastic fit, or a warm start that switched early_stopping:
-            # the monitored record starts afresh
-            progress = TrainingProgress(self.tol, self.n_iter_no_change,
-                                        self.early_stopping, record_validation=False)
-            if self._progress is not None:
-                progress.loss_curve = self._progress.loss_curve
-                progress.history = self._progress.history
-                progress.n_samples_seen = self._progress.n_samples_seen
-                progress.divergence_references = self._progress.divergence_references
-        progress.monitor.tol, progress.n_iter_no_change = self.tol, self.n_iter_no_change
-        if validation is not None and progress.validation_scores is None:
-            progress.validation_scores, progress.validation_losses = [], []
+        progress.watch(self.tol, self.n_iter_no_change, self.early_stopping)
         if not incremental or progress.optimizer is None:
             settings = {name: getattr(self, name) for name in _OPTIMIZER_SETTINGS}
             n_weights = sum(W.size for W in self.coefs_)
             n_parameters = n_weights + sum(b.size for b in self.intercepts_)
             progress.start_schedule(self.solver, settings, self.learning_rate,
                                     n_parameters, n_weights, self.coefs_[0].dtype)
-        self._progress = progress
         return progress
 
     def _publish_progress(self):

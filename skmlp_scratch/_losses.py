@@ -201,11 +201,11 @@ def resolve_loss(name, output_activation, valid=USER_LOSSES, **options):
         summed over output columns (binary and multilabel problems). A loss
         with options comes back with the given values bound.
     """
-    if name == "log_loss" and output_activation == "logistic":
-        name = "binary_log_loss"
-    if name not in LOSSES or (name not in valid and name != "binary_log_loss"):
+    if name not in valid:
         names = ", ".join(repr(n) for n in valid)
         raise ValueError(f"Unknown loss {name!r}; valid names are {names}.")
+    if name == "log_loss" and output_activation == "logistic":
+        name = "binary_log_loss"
     loss = LOSSES[name]
     bound = {key: float(options[key]) for key in loss.options if key in options}
     if not bound:

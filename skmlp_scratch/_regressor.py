@@ -210,20 +210,23 @@ default="squared_error"
 
     def _encode_targets(self, y, incremental, classes, reset, sample_weight):
         """Targets as a matrix with one column per output."""
-        Y = self._encode_validation_targets(y, what="y")
+        Y = self._target_matrix(y, "y")
         if not reset and Y.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {Y.shape[1]} outputs, but the network was "
                              f"fitted with {self.n_outputs_}.")
         return Y
 
-    def _encode_validation_targets(self, y, what="y_val"):
+    def _encode_validation_targets(self, y_val):
+        return self._target_matrix(y_val, "y_val")
+
+    def _target_matrix(self, y, name):
+        """``y`` as (n_samples, n_outputs), checked against the loss's domain."""
+        # validate_data has already rejected NaN and infinity
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
-        if not np.all(np.isfinite(Y)):
-            raise ValueError(f"{what} has non-finite values (NaN or infinity).")
         if LOSSES[self.loss].non_negative_targets and Y.min() < 0:
             raise ValueError(
                 f"loss={self.loss!r} needs non-negative targets (counts or rates); "
-                f"{what} has negative values, down to {Y.min():g}. Use "
+                f"{name} has negative values, down to {Y.min():g}. Use "
                 "loss='squared_error' or 'huber' for targets of any sign.")
         return Y
 

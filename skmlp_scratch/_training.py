@@ -336,8 +336,6 @@ class TrainingProgress:
     monitor_validation : bool
         Monitor the validation score (early stopping) rather than the
         training loss.
-    record_validation : bool
-        Whether validation curves are kept (a validation set is used).
 
     Attributes
     ----------
@@ -345,6 +343,7 @@ class TrainingProgress:
     history : list of dict
         One record per epoch; see the estimators' ``history_``.
     validation_scores, validation_losses : list of float or None
+        None until an epoch is recorded with a validation set.
     best_epoch : int or None
         Epoch (from 1, along ``loss_curve``) of the best monitored score.
     n_samples_seen : int
@@ -355,20 +354,33 @@ class TrainingProgress:
         ``(L0, W0)`` of the :class:`DivergenceGuard`, kept across calls.
     """
 
-    def __init__(self, tol, n_iter_no_change, monitor_validation, record_validation):
-        self.n_iter_no_change = n_iter_no_change
-        self.monitor_validation = monitor_validation
-        self.monitor = PlateauMonitor(tol)
+    def __init__(self, tol, n_iter_no_change, monitor_validation):
         self.loss_curve = []
         self.history = []
-        self.validation_scores = [] if record_validation else None
-        self.validation_losses = [] if record_validation else None
-        self.best_epoch = None
         self.n_samples_seen = 0
+        self._restart_monitoring(tol, n_iter_no_change, monitor_validation)
         self.optimizer = None
         self.schedule = None
         self.schedule_epoch = 0
         self.divergence_references = (None, None)
+
+    def _restart_monitoring(self, tol, n_iter_no_change, monitor_validation):
+        self.n_iter_no_change = n_iter_no_change
+        self.monitor_validation = monitor_validation
+        self.monitor = PlateauMonitor(tol)
+        self.validation_scores = self.validation_losses = None
+        self.best_epoch = None
+
+    def watch(self, tol, n_iter_no_change, monitor_validation):
+        """Take the patience settings of a new call (a warm start may change them).
+
+        Switching between the training loss and the validation score starts
+        the monitored record afresh: best score, patience count, best epoch
+        and validation curves. The loss curve and history go on.
+        """
+        if monitor_validation != self.monitor_validation:
+            self._restart_monitoring(tol, n_iter_no_change, monitor_validation)
+        self.monitor.tol, self.n_iter_no_change = tol, n_iter_no_change
 
     @property
     def best_score(self):
@@ -427,7 +439,9 @@ class TrainingProgress:
             "epoch": len(self.loss_curve), "train_loss": train_loss,
             "val_loss": val_loss, "val_score": val_score,
             "learning_rate": self.optimizer.learning_rate, "epoch_time": seconds})
-        if self.validation_scores is not None:
+        if val_score is not None:
+            if self.validation_scores is None:
+                self.validation_scores, self.validation_losses = [], []
             self.validation_losses.append(val_loss)
             self.validation_scores.append(val_score)
         score = val_score if self.monitor_validation else -train_loss
@@ -563,9 +577,12 @@ def fit_stochastic(X, Y, sample_weight, coefs, intercepts, activations, loss, al
         ``score(P_val, val_loss) -> float``, the validation score from the
         validation outputs and loss; required with ``validation``.
     on_epoch : callable or None, default=None
-        Called as ``on_epoch(is_last)`` after every recorded epoch, with
-        ``is_last`` True when training ends after it anyway (``max_epochs``,
-        a plateau, ``max_time``); a true return value stops training.
+        Called as ``on_epoch(is_last, vector)`` after every recorded epoch,
+        with ``is_last`` True when training ends after it anyway
+        (``max_epochs``, a plateau, ``max_time``) and ``vector`` a copy of the
+        epoch's parameters, laid out as a :class:`~._network.ParameterVector`'s
+        (coefs, then intercepts), which no later epoch overwrites; a true
+        return value stops training.
     max_time : float or None, default=None
         Seconds after which training stops, at the end of an epoch.
     restore_best : bool, default=False
@@ -626,7 +643,7 @@ def fit_stochastic(X, Y, sample_weight, coefs, intercepts, activations, loss, al
                           flush=True)
                 ending = "max_time"
             if on_epoch is not None and on_epoch(ending is not None
-                                                 or n_iter == max_epochs):
+                                                 or n_iter == max_epochs, last):
                 ending = "callback"
             if ending is not None:
                 stop = ending

@@ -400,8 +400,7 @@ SETTINGS = dict(learning_rate_init=0.1, momentum=0.9, nesterovs_momentum=True,
 
 
 def _progress(schedule="step", monitor_validation=False, n_iter_no_change=2, tol=0.0):
-    progress = TrainingProgress(tol, n_iter_no_change, monitor_validation,
-                                record_validation=monitor_validation)
+    progress = TrainingProgress(tol, n_iter_no_change, monitor_validation)
     progress.start_schedule("sgd", SETTINGS, schedule, n_parameters=6, n_weights=4,
                             dtype=np.float64)
     return progress
@@ -446,6 +445,20 @@ def test_progress_monitors_the_validation_score_with_early_stopping():
     assert progress.best_epoch == 1 and progress.best_score == 0.7
     assert progress.validation_scores == [0.7, 0.6]
     assert progress.validation_losses == [0.9, 0.8]
+
+
+def test_switching_the_monitored_quantity_restarts_monitoring_only():
+    progress = _progress("constant")
+    for loss in (1.0, 0.5, 0.6):
+        progress.record_epoch(loss, n_samples=10, seconds=0.0)
+    progress.watch(0.0, 2, monitor_validation=False)  # same quantity: kept
+    assert progress.best_epoch == 2 and progress.no_improvement_count == 1
+    progress.watch(0.0, 2, monitor_validation=True)
+    assert progress.best_epoch is None and progress.no_improvement_count == 0
+    assert progress.best_score == -np.inf and progress.validation_scores is None
+    assert progress.loss_curve == [1.0, 0.5, 0.6] and len(progress.history) == 3
+    progress.record_epoch(0.4, 10, 0.0, val_loss=0.3, val_score=0.9)
+    assert progress.best_epoch == 4 and progress.validation_scores == [0.9]
 
 
 def test_progress_round_trips_through_plain_data():
