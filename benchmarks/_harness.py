@@ -8,6 +8,7 @@ hidden by what an earlier one left behind, and no run warms another's caches.
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -254,4 +255,30 @@ def time_torch_epochs(model, optimizer, loss_fn, X_t, y_t, args):
             optimizer.step()
         times.append(time.perf_counter() - start)
     return times
+
+
+def epoch_stats(results, score):
+    """Summary of one peer's runs: epoch times, its ``score`` field, memory.
+
+    Parameters
+    ----------
+    results : list of dict
+        One per run, with ``times`` (seconds per epoch), ``score`` and
+        ``rss_added_mib``.
+    score : str
+        The name of the score field, e.g. ``"accuracy"`` or ``"r2"``.
+
+    Returns
+    -------
+    stats : dict
+        The median epoch after the first of every run, the fastest such
+        epoch (the machine's speed drifts; the fastest is the least disturbed
+        one, so its ratio is shown beside the median's), the median score and
+        the largest memory added.
+    """
+    epochs = [t for r in results for t in r["times"][1:]]
+    return {"seconds_per_epoch": statistics.median(epochs),
+            "fastest_epoch": min(epochs),
+            score: statistics.median(r[score] for r in results),
+            "rss_added_mib": max(r["rss_added_mib"] for r in results)}
 

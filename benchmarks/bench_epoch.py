@@ -21,8 +21,8 @@ import time
 
 import numpy as np
 
-from _harness import (PeakMemory, benchmark_parser, emit, limit_threads, load,
-                      machine_summary, markdown_table, parse_benchmark_args,
+from _harness import (PeakMemory, benchmark_parser, emit, epoch_stats, limit_threads,
+                      load, machine_summary, markdown_table, parse_benchmark_args,
                       run_benchmark, run_worker, time_partial_fit_epochs,
                       time_torch_epochs, torch_mlp, write_result)
 
@@ -169,16 +169,7 @@ def summarise(runs, gemm, args):
     gemm_rate = {d: statistics.median(r) for d, r in gemm.items()}
     stats = {}
     for peer, results in runs.items():
-        # every epoch after the first of every run
-        epochs = [t for r in results for t in r["times"][1:]]
-        stats[peer] = {
-            "seconds_per_epoch": statistics.median(epochs),
-            # the machine's speed drifts; the fastest epoch is the least
-            # disturbed one, so its ratio is shown beside the median's
-            "fastest_epoch": min(epochs),
-            "accuracy": statistics.median(r["accuracy"] for r in results),
-            "rss_added_mib": max(r["rss_added_mib"] for r in results),
-        }
+        stats[peer] = epoch_stats(results, "accuracy")
     rows = []
     for peer, s in stats.items():
         name, dtype = peer.rsplit("-", 1)

@@ -45,12 +45,11 @@ Run (about 4 minutes on two cores)::
 """
 
 import json
-import statistics
 
 import numpy as np
 
 from _harness import (RESULTS, PeakMemory, benchmark_parser, data_name, emit,
-                      limit_threads, load, machine_summary, markdown_table,
+                      epoch_stats, limit_threads, load, machine_summary, markdown_table,
                       parse_benchmark_args, result_name, run_benchmark, run_worker,
                       time_partial_fit_epochs, time_torch_epochs, torch_mlp,
                       write_result)
@@ -222,16 +221,7 @@ def summarise(runs, args):
     classifier = classifier_ratios(args.data)
     stats = {}
     for peer, results in runs.items():
-        # every epoch after the first of every run
-        epochs = [t for r in results for t in r["times"][1:]]
-        stats[peer] = {
-            "seconds_per_epoch": statistics.median(epochs),
-            # the machine's speed drifts; the fastest epoch is the least
-            # disturbed one, so its ratio is shown beside the median's
-            "fastest_epoch": min(epochs),
-            "r2": statistics.median(r["r2"] for r in results),
-            "rss_added_mib": max(r["rss_added_mib"] for r in results),
-        }
+        stats[peer] = epoch_stats(results, "r2")
     rows = []
     for peer, s in stats.items():
         name, dtype = peer.rsplit("-", 1)
