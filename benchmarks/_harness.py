@@ -282,3 +282,21 @@ def epoch_stats(results, score):
             score: statistics.median(r[score] for r in results),
             "rss_added_mib": max(r["rss_added_mib"] for r in results)}
 
+
+def installed_peers(peers):
+    """``peers`` less the torch ones when PyTorch is not installed, saying so."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:
+        return list(peers)
+    print("torch is not installed: its row is skipped "
+          "(pip install torch==2.13.0 for the CPU build)")
+    return [p for p in peers if not p.startswith("torch")]
+
+
+def training_arguments(args):
+    """The command-line options every worker of an epoch benchmark is given."""
+    return ["--data", args.data, "--epochs", str(args.epochs), "--batch-size",
+            str(args.batch_size), "--hidden", ",".join(map(str, args.hidden)),
+            "--threads", str(args.threads), "--alpha", str(args.alpha)]
+

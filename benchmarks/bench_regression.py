@@ -49,10 +49,10 @@ import json
 import numpy as np
 
 from _harness import (RESULTS, PeakMemory, benchmark_parser, data_name, emit,
-                      epoch_stats, limit_threads, load, machine_summary, markdown_table,
-                      parse_benchmark_args, result_name, run_benchmark, run_worker,
-                      time_partial_fit_epochs, time_torch_epochs, torch_mlp,
-                      write_result)
+                      epoch_stats, installed_peers, limit_threads, load,
+                      machine_summary, markdown_table, parse_benchmark_args,
+                      result_name, run_benchmark, run_worker, time_partial_fit_epochs,
+                      time_torch_epochs, torch_mlp, training_arguments, write_result)
 
 PEERS = ["ours-float32", "sklearn-float32", "torch-float32", "ours-float64",
          "sklearn-float64"]
@@ -170,20 +170,9 @@ def worker(args):
           "n_samples": len(X), "n_features": X.shape[1], "n_test": len(X_test)})
 
 
-def torch_available():
-    import importlib.util
-
-    return importlib.util.find_spec("torch") is not None
-
-
 def run_all(args):
-    peers = [p for p in PEERS if not p.startswith("torch") or torch_available()]
-    if len(peers) < len(PEERS):
-        print("torch is not installed: its row is skipped "
-              "(pip install torch==2.13.0 for the CPU build)")
-    common = ["--data", args.data, "--epochs", str(args.epochs), "--batch-size",
-              str(args.batch_size), "--hidden", ",".join(map(str, args.hidden)),
-              "--threads", str(args.threads), "--alpha", str(args.alpha)]
+    peers = installed_peers(PEERS)
+    common = training_arguments(args)
     if args.n_rows is not None:
         common += ["--n-rows", str(args.n_rows)]
     runs = {p: [] for p in peers}
