@@ -103,6 +103,8 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions(set(INITIALIZERS))],
         "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_noise": [Interval(Real, 0, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "lr_step_size": [Interval(Integral, 1, None, closed="left")],
@@ -147,6 +149,7 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight, incremental, classes, validation):
         hidden = self._validated_hidden_layer_sizes()
         self._check_per_layer_params(len(hidden))
+        self._check_regularisers()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True.")
         keep_weights = (incremental or self.warm_start) and hasattr(self, "coefs_")
@@ -228,6 +231,24 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
             raise ValueError("dropout needs a stochastic solver ('sgd', 'adam' or "
                              "'adamw'); solver='lbfgs' minimises one fixed loss.")
 
+    def _check_regularisers(self):
+        """Reject regularisers the solver cannot apply; a subclass adds its own."""
+        for name in ("input_dropout", "input_noise"):
+            if self.solver == "lbfgs" and getattr(self, name):
+                raise ValueError(
+                    f"{name} needs a stochastic solver ('sgd', 'adam' or 'adamw'); "
+                    "solver='lbfgs' minimises one fixed loss, and fresh noise at "
+                    f"every evaluation would break its line search. Set {name}=0 "
+                    "or choose a stochastic solver.")
+
+    def _training_targets(self, Y):
+        """The targets training fits, from the encoded ones; a classifier smooths them.
+
+        Validation and the early-stopping split use the encoded targets as they
+        are, so only training sees the change.
+        """
+        return Y
+
     @staticmethod
     def _checked_sample_weight(sample_weight, X):
         if sample_weight is None:
@@ -289,6 +310,7 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
     # ------------------------------------------------------------- L-BFGS
 
     def _fit_lbfgs(self, X, Y, sample_weight, activations, loss, tasks):
+        Y = self._training_targets(Y)
         tasks.begin_step()
 
         def on_iteration(x):
@@ -333,6 +355,7 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
                         validation, tasks):
         X, Y, sample_weight, validation = self._validation_split(X, Y, sample_weight,
                                                                  rng, validation)
+        Y = self._training_targets(Y)  # after the split: validation keeps hard targets
         progress = self._continue_progress(incremental)
         tasks.begin_step()
 
@@ -349,6 +372,7 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
             self.alpha, progress, rng, batch_size=self._batch_size(X.shape[0]),
             shuffle=self.shuffle, max_epochs=1 if incremental else self.max_iter,
             dropout=self._per_layer(self.dropout, self.n_layers_ - 2),
+            input_dropout=self.input_dropout, input_noise=self.input_noise,
             max_grad_norm=self.max_grad_norm,
             validation=None if validation is None else validation.core,
             score=None if validation is None else self._validation_scorer(validation),

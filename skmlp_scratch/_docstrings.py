@@ -58,8 +58,8 @@ default="constant"
         Whether to visit the samples in a new random order every epoch.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling, dropout and the early-stopping
-        split. An int gives bit-identical results from run to run, and
+        Seeds weight initialisation, shuffling, dropout, input noise and the
+        early-stopping split. An int gives bit-identical results from run to run, and
         scikit-learn's initial weights and mini-batch order; as there, each
         ``fit`` or ``partial_fit`` call starts a generator afresh from it.
 
@@ -122,6 +122,29 @@ default="glorot_uniform"
         this probability and the kept ones scaled by ``1 / (1 - rate)``;
         predictions are deterministic and use every unit. Stochastic solvers
         only.
+
+    input_dropout : float, default=0.0
+        Inverted dropout on the input features, in [0, 1): during training
+        each feature of each row is zeroed with this probability and the
+        kept ones scaled by ``1 / (1 - input_dropout)``, with a fresh draw for
+        every mini-batch. It keeps the network from leaning on any one
+        feature, which helps with many redundant or noisy features (pixels,
+        bags of words); 0.1 to 0.2 is usual. Predictions see the inputs as
+        given. Stochastic solvers only. A sparse ``X`` is made dense one
+        mini-batch at a time while it is on.
+
+    input_noise : float, default=0.0
+        Standard deviation of the Gaussian noise added to every input
+        feature of every training row, drawn afresh for every mini-batch,
+        in the units of the features as passed to ``fit`` (so standardise
+        them first, e.g. with StandardScaler). Training on jittered copies
+        of the data smooths the learned function, a regulariser akin to an
+        L2 penalty on its input gradient (Bishop, 1995), useful on small
+        data sets; try 0.05 to 0.3 for standardised features. With
+        ``input_dropout`` too, features are dropped first and the noise is
+        added to every entry. Predictions see the inputs as given.
+        Stochastic solvers only. A sparse ``X`` is made dense one
+        mini-batch at a time while it is on.
 
     weight_decay : float, default=0.01
         Decoupled weight decay of ``"adamw"``: each step multiplies the

@@ -9,7 +9,9 @@ normalised weights ``scale = w / sum(w)`` as a column of shape
 
 Which cross-entropy applies depends on the output activation: categorical
 (``log_loss``) for softmax outputs, one Bernoulli term per column
-(``binary_log_loss``) for logistic outputs; see :func:`resolve_loss`.
+(``binary_log_loss``) for logistic outputs; see :func:`resolve_loss`. Both
+take soft targets as well as hard ones, as label smoothing
+(:func:`smooth_targets`) makes them.
 
 A regression loss names its output activation, the inverse of its link:
 ``identity`` for ``squared_error``, ``absolute_error`` and ``huber``, ``exp``
@@ -174,7 +176,11 @@ REGRESSION_LOSSES = tuple(name for name, loss in LOSSES.items()
 # scale * (P - Y): the "canonical link" pairs. Every other pair takes the generic
 # path, loss gradient times output Jacobian. (identity + squared_error is
 # canonical too, but its mean over outputs divides by n_outputs, and the
-# identity's Jacobian costs nothing, so the generic path is as fast.)
+# identity's Jacobian costs nothing, so the generic path is as fast.) Soft targets
+# keep the shortcut exact: per logistic entry d/dz of the Bernoulli loss is p - y
+# for any y in [0, 1]; for softmax, d/dz_j of -sum_k y_k log p_k is
+# p_j sum_k y_k - y_j, which is p_j - y_j whenever each target row sums to 1
+# (one-hot rows, and rows smoothed by smooth_targets).
 FUSED_OUTPUT_DELTA = frozenset({("softmax", "log_loss"), ("logistic", "binary_log_loss"),
                                 ("exp", "poisson")})
 
@@ -213,6 +219,39 @@ def resolve_loss(name, output_activation, valid=USER_LOSSES, **options):
     return Loss(loss.name, functools.partial(loss.value, **bound),
                 functools.partial(loss.gradient, **bound), loss.output_activation,
                 loss.non_negative_targets, loss.options)
+
+
+def smooth_targets(Y, smoothing, output_activation):
+    """Cross-entropy targets mixed with the uniform distribution (label smoothing).
+
+    A softmax output's one-hot row over ``K`` classes becomes
+    ``(1 - smoothing) * y + smoothing / K``; each column of a logistic output
+    is a distribution over two outcomes, so it becomes
+    ``(1 - smoothing) * y + smoothing / 2``. Rows of a softmax target still sum
+    to 1, so the fused output delta ``P - Y`` stays exact (Szegedy et al.,
+    2016, "Rethinking the Inception Architecture").
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_outputs)
+        Hard targets: one-hot rows for ``"softmax"``, 0/1 entries for
+        ``"logistic"``.
+    smoothing : float
+        In [0, 1): the probability mass moved to the uniform distribution.
+    output_activation : {"softmax", "logistic"}
+        Name of the output activation.
+
+    Returns
+    -------
+    Y_smooth : ndarray of shape (n_samples, n_outputs)
+        A new array in the dtype of ``Y``; ``Y`` itself when ``smoothing`` is 0,
+        so the default trains on exactly the targets it always did.
+    """
+    if smoothing == 0:
+        return Y
+    n_outcomes = Y.shape[1] if output_activation == "softmax" else 2
+    # Python floats keep a float32 Y in float32
+    return (1.0 - float(smoothing)) * Y + float(smoothing) / n_outcomes
 
 
 def sample_scale(sample_weight, n_samples, dtype):

@@ -231,6 +231,10 @@ class Workspace:
     dropout : list of float or None, default=None
         Dropout rate of each hidden layer; layers with a positive rate get
         mask buffers. None: no dropout.
+    input_dropout : float, default=0.0
+        Inverted-dropout rate of the input features, in [0, 1).
+    input_noise : float, default=0.0
+        Standard deviation of the Gaussian noise added to the input features.
 
     Attributes
     ----------
@@ -241,13 +245,19 @@ class Workspace:
         See :class:`BatchArrays`.
     dropout : list of float
         The rate of each hidden layer (0 for none).
+    input_dropout, input_noise : float
+        As given.
+    noisy_inputs : ndarray of shape (n_rows, sizes[0]) or None
+        The corrupted batch, written by :meth:`draw_noisy_inputs`; None when
+        both ``input_dropout`` and ``input_noise`` are 0.
     gradient_vector : ndarray of shape (n_parameters,)
         All gradients, laid out like :attr:`ParameterVector.vector`.
     coef_grads, intercept_grads : list of ndarray
         Views of ``gradient_vector`` shaped like ``coefs`` and ``intercepts``.
     """
 
-    def __init__(self, sizes, n_rows, dtype, activations=None, dropout=None):
+    def __init__(self, sizes, n_rows, dtype, activations=None, dropout=None,
+                 input_dropout=0.0, input_noise=0.0):
         n_layers = len(sizes) - 1
         self.n_rows = n_rows
         self.outputs = [np.empty((n_rows, u), dtype=dtype) for u in sizes[1:]]
@@ -259,6 +269,11 @@ class Workspace:
         self.masks = [np.empty((n_rows, u), dtype=dtype) if rate > 0 else None
                       for rate, u in zip(self.dropout, sizes[1:-1])]
         self.dropped = [None if m is None else np.empty_like(m) for m in self.masks]
+        self.input_dropout, self.input_noise = float(input_dropout), float(input_noise)
+        # the noisy batch gets a buffer of its own: the caller's X is never
+        # written, and no epoch copies the whole of it
+        self.noisy_inputs = (np.empty((n_rows, sizes[0]), dtype=dtype)
+                             if self.input_dropout or self.input_noise else None)
         shapes = [(i, o) for i, o in zip(sizes, sizes[1:])] + [(o,) for o in sizes[1:]]
         self.gradient_vector = np.empty(sum(math.prod(s) for s in shapes), dtype=dtype)
         grads = split_vector(self.gradient_vector, shapes)
@@ -287,6 +302,46 @@ class Workspace:
             if mask is not None:
                 kept = rng.random_sample(mask[:n].shape) >= rate
                 np.multiply(kept, 1.0 / (1.0 - rate), out=mask[:n])
+
+    @property
+    def corrupts_inputs(self):
+        """Whether training batches get input dropout or input noise."""
+        return self.noisy_inputs is not None
+
+    def draw_noisy_inputs(self, X, rng):
+        """Copy a batch into :attr:`noisy_inputs` with fresh input dropout and noise.
+
+        Input dropout is inverted dropout on the features: each entry is kept
+        with probability ``1 - input_dropout`` and then scaled by
+        ``1 / (1 - input_dropout)``, so the expected input is ``X``. Then
+        ``N(0, input_noise ** 2)`` is added to every entry, dropped ones
+        included, so the noise has the same scale on every feature. The
+        uniform draws come before the Gaussian ones, both from ``rng``.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+            The batch; left unchanged. ``n_samples`` at most ``n_rows``. A
+            sparse batch is made dense: noise reaches its zeros too.
+        rng : numpy.random.RandomState
+            The one generator of this fit.
+
+        Returns
+        -------
+        X_noisy : ndarray of shape (n_samples, n_features)
+            A view of :attr:`noisy_inputs`, overwritten by the next call.
+        """
+        noisy = self.noisy_inputs[:X.shape[0]]
+        if sp.issparse(X):
+            X.toarray(out=noisy)
+        else:
+            noisy[...] = X
+        if self.input_dropout:
+            noisy *= rng.random_sample(noisy.shape) >= self.input_dropout
+            noisy *= 1.0 / (1.0 - self.input_dropout)  # a Python float keeps float32
+        if self.input_noise:
+            noisy += rng.normal(0.0, self.input_noise, noisy.shape)
+        return noisy
 
 
 def _matmul_into(A, W, out):

@@ -9,7 +9,6 @@ in the loss's domain, R^2 for the validation set, and ``predict``.
 
 from numbers import Real
 
-import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -137,6 +136,8 @@ default="squared_error"
         huber_delta=1.0,
         init="glorot_uniform",
         dropout=0.0,
+        input_dropout=0.0,
+        input_noise=0.0,
         weight_decay=0.01,
         warmup_epochs=0,
         lr_step_size=10,

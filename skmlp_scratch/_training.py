@@ -231,7 +231,9 @@ def run_epoch(batches, rng, params, activations, loss, alpha, optimizer, workspa
     optimizer : object with ``update(params, grads)``
         Built for ``[params.vector]``.
     workspace : Workspace
-        At least ``batches.batch_size`` rows.
+        At least ``batches.batch_size`` rows. When it has input dropout or
+        input noise, every batch is corrupted afresh from ``rng`` into its
+        buffer (:meth:`~._network.Workspace.draw_noisy_inputs`).
     epoch : int
         Number of this epoch (from 1), for error messages.
     max_grad_norm : float or None, default=None
@@ -254,6 +256,8 @@ def run_epoch(batches, rng, params, activations, loss, alpha, optimizer, workspa
     for batch, (Xb, Yb, swb) in enumerate(batches.epoch(rng), start=1):
         if swb is not None and not swb.any():
             continue  # all-zero weights: this batch has no mean to descend
+        if workspace.corrupts_inputs:
+            Xb = workspace.draw_noisy_inputs(Xb, rng)
         if dropout:
             workspace.draw_masks(Xb.shape[0], rng)
         value = loss_and_gradients(Xb, Yb, swb, params.coefs, params.intercepts,
@@ -543,8 +547,9 @@ class StochasticResult:
 
 def fit_stochastic(X, Y, sample_weight, coefs, intercepts, activations, loss, alpha,
                    progress, rng, *, batch_size, shuffle, max_epochs, dropout=None,
-                   max_grad_norm=None, validation=None, score=None, on_epoch=None,
-                   max_time=None, restore_best=False, verbose=0, score_name="score"):
+                   input_dropout=0.0, input_noise=0.0, max_grad_norm=None,
+                   validation=None, score=None, on_epoch=None, max_time=None,
+                   restore_best=False, verbose=0, score_name="score"):
     """Train with mini-batches for up to ``max_epochs``; parameters updated in place.
 
     Parameters
@@ -563,13 +568,18 @@ def fit_stochastic(X, Y, sample_weight, coefs, intercepts, activations, loss, al
     progress : TrainingProgress
         Records every epoch; its optimizer and schedule must be started.
     rng : numpy.random.RandomState
-        Shuffles the batches and draws dropout masks.
+        Shuffles the batches and draws dropout masks and input noise.
     batch_size : int
         Between 1 and ``n_samples``.
     shuffle : bool
     max_epochs : int
     dropout : list of float or None, default=None
         Dropout rate of each hidden layer; None or all zeros for none.
+    input_dropout : float, default=0.0
+        Inverted-dropout rate of the input features of every training batch.
+    input_noise : float, default=0.0
+        Standard deviation of the Gaussian noise added to the input features
+        of every training batch. Validation sees neither.
     max_grad_norm : float or None, default=None
     validation : ValidationSet or None, default=None
         Evaluated after every epoch.
@@ -602,7 +612,8 @@ def fit_stochastic(X, Y, sample_weight, coefs, intercepts, activations, loss, al
     coefs[:], intercepts[:] = params.coefs, params.intercepts
     dropout = list(dropout) if dropout is not None and any(dropout) else None
     workspace = Workspace(layer_sizes_of(coefs), batch_size, X.dtype, activations,
-                          dropout=dropout)
+                          dropout=dropout, input_dropout=input_dropout,
+                          input_noise=input_noise)
     batches = MinibatchSource(X, Y, sample_weight, batch_size, shuffle)
     guard = DivergenceGuard(references=progress.divergence_references)
     last = best = params.vector.copy()

@@ -13,7 +13,6 @@ import sys
 import textwrap
 import warnings
 
-import numpy as np
 import pytest
 from sklearn.callback import ProgressBar, ScoringMonitor
 from sklearn.datasets import make_classification

@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client
 from joblib import parallel_config
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
