@@ -14,21 +14,22 @@ import numpy as np
 import pytest
 
 import skmlp_scratch._training as training_module
-from skmlp_scratch import MLPScratchClassifier
+from skmlp_scratch import MLPScratchClassifier, MLPScratchRegressor
 from skmlp_scratch._cli import (
     build_parser,
-    default_report_dir,
     effective_params,
-    format_confusion_matrix,
     main,
     option_name,
     parse_layer_sizes,
     parse_value,
 )
+from skmlp_scratch._report import default_report_dir, format_confusion_matrix
 from skmlp_scratch.datasets import load_dataset
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SMALL = ["--epochs", "5", "--hidden", "32"]
+# the skops copy of the model is written because the test extra installs skops
+REPORT_WITHOUT_FIGURES = ["metrics.json", "model.joblib", "model.skops"]
 
 
 def run_main(argv):
@@ -133,8 +134,7 @@ def test_python_dash_m_runs_quietly_without_plots(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "test accuracy" in result.stdout
     assert not any(line.startswith("epoch ") for line in result.stdout.splitlines())
-    assert sorted(p.name for p in report_dir.iterdir()) == ["metrics.json",
-                                                            "model.joblib"]
+    assert sorted(p.name for p in report_dir.iterdir()) == REPORT_WITHOUT_FIGURES
     assert read_metrics(report_dir)["parameters"]["verbose"] is False
 
 
@@ -170,19 +170,29 @@ def test_bad_parameter_value_exits_2_naming_the_parameter(tmp_path):
     assert not (tmp_path / "r").exists()  # rejected before any data or output
 
 
-def test_value_rejected_only_by_fit_exits_2(tmp_path):
+def test_value_rejected_only_by_fit_exits_2_and_leaves_no_folder(tmp_path):
     code, _, err = run_main(["train", "--dataset", "digits", "--hidden", "0",
                              "--quiet", "--report-dir", str(tmp_path / "r")])
     assert code == 2
     assert "hidden_layer_sizes" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_failed_run_keeps_a_folder_that_existed_before(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    code, _, _ = run_main(["train", "--dataset", "digits", "--hidden", "0", "--quiet",
+                           "--report-dir", str(tmp_path)])
+    assert code == 2
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
 
 def test_divergence_exits_1_with_the_estimator_message(tmp_path):
     code, _, err = run_main(["train", "--dataset", "digits", "--hidden", "32",
                              "--solver", "sgd", "--lr", "1e12", "--quiet",
-                             "--report-dir", str(tmp_path)])
+                             "--report-dir", str(tmp_path / "r")])
     assert code == 1
     assert err.startswith("error: Training diverged") and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
 
 
 def test_missing_idx_directory_exits_2_with_a_clear_message(tmp_path):
@@ -198,6 +208,14 @@ def test_unknown_dataset_exits_2():
     code, _, err = run_main(["train", "--dataset", "cifar"])
     assert code == 2
     assert "unknown data set 'cifar'" in err
+
+
+def test_regression_option_with_an_image_set_exits_2(tmp_path):
+    code, _, err = run_main(["train", "--dataset", "digits", "--huber-delta", "2",
+                             "--report-dir", str(tmp_path / "r")])
+    assert code == 2
+    assert "--huber-delta does not apply to MLPScratchClassifier" in err
+    assert not (tmp_path / "r").exists()
 
 
 def test_help_exits_0():
@@ -218,8 +236,7 @@ def test_missing_matplotlib_skips_figures_and_writes_the_rest(tmp_path, monkeypa
                              "--report-dir", str(tmp_path)])
     assert code == 0, err
     assert 'figures skipped' in err and 'pip install "skmlp_scratch[plot]"' in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json",
-                                                         "model.joblib"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == REPORT_WITHOUT_FIGURES
 
 
 def test_interrupt_during_fit_still_reports(tmp_path, monkeypatch):
@@ -243,13 +260,15 @@ def test_interrupt_during_fit_still_reports(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ options
 
 
-def test_every_estimator_parameter_has_an_option():
+@pytest.mark.parametrize("estimator_class", [MLPScratchClassifier, MLPScratchRegressor])
+def test_every_estimator_parameter_has_an_option(estimator_class):
     parser = build_parser()
     help_text = run_main(["train", "--help"])[1]
-    for name in MLPScratchClassifier().get_params():
+    for name in estimator_class().get_params():
         assert option_name(name) in help_text
         args = parser.parse_args(["train", option_name(name), "7"])
-        assert effective_params(args)[name] in (7, (7,))  # (7,) for the layer sizes
+        params = effective_params(args, estimator_class)
+        assert params[name] in (7, (7,))  # (7,) for the layer sizes
 
 
 def test_effective_params_layer_cli_defaults_over_the_estimator():

@@ -1,0 +1,228 @@
+"""skmlp_scratch.tabular: reading tables, the preprocessing rules and the pipeline."""
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.model_selection import GridSearchCV
+from sklearn.preprocessing import QuantileTransformer, StandardScaler
+
+from skmlp_scratch import MLPScratchClassifier, MLPScratchRegressor
+from skmlp_scratch.tabular import (
+    NUMERIC_SCALERS,
+    TableError,
+    final_estimator,
+    infer_task,
+    make_preprocessor,
+    make_tabular_pipeline,
+    read_table,
+    soft_clip,
+)
+
+
+def mixed_table(n=200, seed=0):
+    """Numbers with gaps, a skewed column, text, a boolean and a rare-level column."""
+    rng = np.random.default_rng(seed)
+    age = rng.normal(40, 10, size=n)
+    age[:7] = np.nan
+    city = rng.choice(["oslo", "rome", "lima"], size=n).astype(object)
+    city[7:13] = None  # six gaps: enough for a level of its own
+    rare = np.array(["common"] * (n - 3) + ["once", "twice", "twice"], dtype=object)
+    return pd.DataFrame({"age": age, "income": rng.lognormal(10, 1, size=n),
+                         "city": city, "member": rng.random(n) < 0.5, "tag": rare})
+
+
+# ----------------------------------------------------------------- reading
+
+
+def test_csv_and_parquet_read_the_same_table(tmp_path):
+    table = mixed_table(20)
+    table.to_csv(tmp_path / "t.csv", index=False)
+    from_csv = read_table(tmp_path / "t.csv")
+    assert from_csv.shape == (20, 5)
+    pytest.importorskip("pyarrow")
+    table.to_parquet(tmp_path / "t.parquet")
+    pd.testing.assert_frame_equal(read_table(tmp_path / "t.parquet"), table)
+
+
+def test_corrupt_parquet_is_a_table_error(tmp_path):
+    pytest.importorskip("pyarrow")
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(TableError, match="cannot read"):
+        read_table(tmp_path / "bad.parquet")
+
+
+def test_missing_pandas_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r'pip install "skmlp_scratch\[tabular\]"'):
+        read_table(tmp_path / "t.csv")
+
+
+def test_missing_values_written_as_na_are_not_mixed_text(tmp_path):
+    (tmp_path / "t.csv").write_text("x,y\n1,a\nNA,b\n,c\n4.5,d\n")
+    table = read_table(tmp_path / "t.csv")
+    assert table["x"].dtype.kind == "f" and table["x"].isna().sum() == 2
+
+
+# ------------------------------------------------------------------- task
+
+
+@pytest.mark.parametrize("y, task", [
+    (["a", "b", "a"], "classification"),
+    ([True, False, True], "classification"),
+    ([0, 1, 2, 1, 0], "classification"),
+    ([1.0, 2.0, 1.0], "classification"),  # integers written as floats
+    (np.arange(21), "regression"),  # too many levels for classes
+    ([0.5, 1.25, 3.0], "regression"),
+])
+def test_infer_task(y, task):
+    assert infer_task(pd.Series(y)) == task
+
+
+# ---------------------------------------------------------- preprocessing
+
+
+def test_soft_clip_is_near_identity_inside_and_bounded_outside():
+    x = np.array([-1e6, -30.0, -0.1, 0.0, 0.1, 30.0, 1e6])
+    y = soft_clip(x)
+    assert np.all(np.diff(y) > 0)  # order is kept
+    assert np.all(np.abs(y) < 3)
+    np.testing.assert_allclose(y[2:5], x[2:5], rtol=1e-3)
+    np.testing.assert_allclose(soft_clip(-x), -y)
+
+
+@pytest.mark.parametrize("numeric", sorted(NUMERIC_SCALERS))
+def test_preprocessor_encodes_every_column_by_its_rules(numeric):
+    table = mixed_table()
+    preprocessor = make_preprocessor(numeric=numeric)
+    Z = preprocessor.fit_transform(table)
+    names = list(preprocessor.get_feature_names_out())
+    assert Z.dtype == np.float32 and np.isfinite(Z).all()
+    # numbers: the two columns, then a 0/1 missing-value flag for age only
+    assert names[:3] == ["age", "income", "missingindicator_age"]
+    np.testing.assert_array_equal(Z[:, 2], np.isnan(table["age"]))
+    assert np.isfinite(Z[:, 0]).all()  # the gaps are imputed
+    # text with a gap gets a "missing" level; booleans become two levels; the
+    # levels seen fewer than 5 times are pooled in one infrequent column
+    assert {"city_missing", "member_False", "member_True",
+            "tag_common", "tag_infrequent_sklearn"} <= set(names)
+    assert not any(name.startswith("tag_once") for name in names)
+
+
+def test_high_cardinality_column_is_capped_at_max_categories():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"code": rng.choice([f"c{i}" for i in range(200)], size=2000)})
+    Z = make_preprocessor(max_categories=10, min_frequency=1).fit_transform(table)
+    assert Z.shape == (2000, 10)
+    np.testing.assert_array_equal(Z.sum(axis=1), 1)
+
+
+def test_unseen_levels_and_gaps_at_transform_time_do_not_fail():
+    preprocessor = make_preprocessor().fit(mixed_table())
+    new = mixed_table(10, seed=1)
+    new.loc[0, "city"] = "tokyo"
+    new.loc[1, "income"] = np.nan
+    Z = preprocessor.transform(new)
+    assert np.isfinite(Z).all()
+    city = [i for i, n in enumerate(preprocessor.get_feature_names_out())
+            if n.startswith("city_")]
+    assert Z[0, city].sum() == 0  # no city level was pooled: an unseen one is all zeros
+
+
+def test_robust_scaling_keeps_an_outlier_from_dominating():
+    table = pd.DataFrame({"x": np.r_[np.linspace(0, 1, 99), 1e6]})
+    robust = make_preprocessor(numeric="robust").fit_transform(table)[:, 0]
+    standard = make_preprocessor(numeric="standard").fit_transform(table)[:, 0]
+    assert robust.max() <= 3 and np.ptp(robust[:99]) > 1.5
+    assert np.ptp(standard[:99]) < 0.01  # squeezed to nothing by the outlier
+
+
+def test_pandas_missing_markers_of_every_dtype_become_the_missing_level():
+    table = pd.DataFrame({
+        "s": pd.array(["a", None, "b", "a"], dtype="string"),
+        "b": pd.array([True, None, False, True], dtype="boolean"),
+        "c": pd.Categorical(["x", None, "y", "x"])})
+    preprocessor = make_preprocessor(min_frequency=1).fit(table)
+    names = set(preprocessor.get_feature_names_out())
+    assert {"s_missing", "b_missing", "c_missing"} <= names
+    assert not any("<NA>" in name or "nan" in name for name in names)
+
+
+def test_float64_on_request():
+    Z = make_preprocessor(dtype="float64").fit_transform(mixed_table())
+    assert Z.dtype == np.float64
+
+
+def test_unknown_scaler_is_refused():
+    with pytest.raises(ValueError, match="numeric must be one of"):
+        make_preprocessor(numeric="minmax")
+
+
+# --------------------------------------------------------------- pipeline
+
+
+def test_pipeline_fits_in_a_grid_search_with_estimator_and_encoder_parameters():
+    table = mixed_table()
+    y = (table["income"] > table["income"].median()).map({True: "rich", False: "poor"})
+    pipeline = make_tabular_pipeline(MLPScratchClassifier(
+        hidden_layer_sizes=(8,), solver="lbfgs", max_iter=500, random_state=0))
+    search = GridSearchCV(pipeline, {
+        "model__alpha": [1e-4, 1e-1],
+        "preprocess__categorical__encode__min_frequency": [1, 5],
+        "preprocess__numeric__scale": [StandardScaler(), QuantileTransformer(n_quantiles=50)]}, cv=2)
+    search.fit(table, y)
+    assert search.best_estimator_.score(table, y) > 0.8
+    assert set(search.predict(table)) <= {"rich", "poor"}
+
+
+def test_regression_pipeline_scales_and_logs_the_target():
+    table = mixed_table()
+    y = table["income"].to_numpy()
+    pipeline = make_tabular_pipeline(
+        MLPScratchRegressor(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=300,
+                            random_state=0), task="regression", log_target=True)
+    pipeline.fit(table, y)
+    network = final_estimator(pipeline)
+    assert isinstance(network, MLPScratchRegressor) and hasattr(network, "coefs_")
+    assert isinstance(pipeline[-1], TransformedTargetRegressor)
+    # the network saw log(y) standardised: mean 0, unit spread
+    inner = pipeline[-1].transformer_.transform(y.reshape(-1, 1)).ravel()
+    np.testing.assert_allclose([inner.mean(), inner.std()], [0, 1], atol=1e-6)
+    assert pipeline.score(table, y) > 0.9
+    assert np.all(pipeline.predict(table) > 0)
+
+
+def test_log_target_refuses_non_positive_values_and_classification():
+    pipeline = make_tabular_pipeline(MLPScratchRegressor(max_iter=2), task="regression",
+                                     log_target=True)
+    with pytest.raises(ValueError, match="positive target"):
+        pipeline.fit(mixed_table(), np.r_[0.0, np.ones(199)])
+    with pytest.raises(ValueError, match="needs task='regression'"):
+        make_tabular_pipeline(task="classification", log_target=True)
+
+
+def test_default_estimator_follows_the_task():
+    assert isinstance(final_estimator(make_tabular_pipeline()), MLPScratchClassifier)
+    assert isinstance(final_estimator(make_tabular_pipeline(task="regression")),
+                      MLPScratchRegressor)
+    with pytest.raises(ValueError, match="task must be"):
+        make_tabular_pipeline(task="ranking")
+
+
+def test_skops_round_trip_trusts_only_known_packages(tmp_path):
+    skops_io = pytest.importorskip("skops.io")
+    table = mixed_table()
+    y = table.pop("member")
+    pipeline = make_tabular_pipeline(MLPScratchClassifier(
+        hidden_layer_sizes=(8,), solver="lbfgs", max_iter=50, random_state=0))
+    with pytest.warns(Warning):  # 50 lbfgs iterations: ConvergenceWarning
+        pipeline.fit(table, y)
+    skops_io.dump(pipeline, tmp_path / "m.skops")
+    untrusted = skops_io.get_untrusted_types(file=tmp_path / "m.skops")
+    assert {name.split(".")[0] for name in untrusted} <= {"skmlp_scratch", "sklearn",
+                                                          "numpy"}
+    loaded = skops_io.load(tmp_path / "m.skops", trusted=untrusted)
+    np.testing.assert_array_equal(loaded.predict_proba(table),
+                                  pipeline.predict_proba(table))
