@@ -154,7 +154,7 @@ def make_simple_parser(doc, *, small_help):
 
 
 def read_table(path):
-    """Read the CSV file ``path`` into a DataFrame, or exit with a clear message.
+    """:func:`skmlp_scratch.tabular.read_table`, or exit saying where the data is.
 
     Parameters
     ----------
@@ -164,14 +164,15 @@ def read_table(path):
     -------
     table : pandas.DataFrame
     """
-    # pandas is imported here, not at the top: it is a test extra, not a
-    # dependency, and the image examples run without it
-    import pandas as pd
+    # imported here, not at the top: reading a table needs pandas, a test
+    # extra, and the image examples run without it
+    from skmlp_scratch.tabular import TableError
+    from skmlp_scratch.tabular import read_table as read_any_table
 
-    path = Path(path)
-    if not path.is_file():
+    try:
+        return read_any_table(path)
+    except TableError as exc:
         raise SystemExit(
-            f"data file not found: {path.resolve()}\n"
-            f"The default is in the shared data folder beside the checkout "
-            f"({SHARED_TABLES.resolve()}); pass another copy with --data PATH.")
-    return pd.read_csv(path)
+            f"{exc}\nThe default is in the shared data folder beside the checkout "
+            f"({SHARED_TABLES.resolve()}); pass another copy with --data PATH.") \
+            from None

@@ -26,6 +26,8 @@ PLAIN_SCRIPTS = {"quickstart.py"}
 EXTERNAL_DATA = {
     "regression.py": EXAMPLES.parents[1] / "shared" / "datasets" / "tabular"
                      / "CPS1988.csv",
+    "tabular.py": EXAMPLES.parents[1] / "shared" / "datasets" / "tabular"
+                  / "HMDA.csv",
 }
 
 
