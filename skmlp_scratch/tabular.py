@@ -384,7 +384,7 @@ def make_tabular_pipeline(estimator=None, *, task="classification", log_target=F
     ...                       "colour": ["red", "blue"] * 10})
     >>> y = [0, 1, 1, 0] * 5
     >>> model = make_tabular_pipeline(task="classification").set_params(
-    ...     model__random_state=0)
+    ...     model__solver="lbfgs", model__random_state=0)
     >>> model.fit(table, y).predict(table).shape
     (20,)
     """
