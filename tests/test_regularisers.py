@@ -29,6 +29,8 @@ from skmlp_scratch._network import (
     output_delta,
 )
 from skmlp_scratch._training import MinibatchSource, run_epoch
+from test_losses import numeric_output_delta
+from test_network import relative_error
 
 STEP = 1e-6
 TOLERANCE = 1e-6
@@ -40,12 +42,6 @@ OUTPUTS = {
 }
 NOISE_SETTINGS = [dict(input_dropout=0.3), dict(input_noise=0.5),
                   dict(input_dropout=0.3, input_noise=0.5)]
-
-
-def relative_error(a, b):
-    """``||a - b|| / (||a|| + ||b||)`` over whole vectors."""
-    a, b = np.ravel(a), np.ravel(b)
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-8))
 
 
 def hard_targets(kind, rng, n):
@@ -126,14 +122,7 @@ def test_fused_output_delta_is_exact_for_smoothed_targets(kind):
     Y = smooth_targets(hard_targets(kind, rng, 9), 0.25, activation)
     scale = weighted_scale(rng, 9)
     fused = output_delta(Y, P, scale, act, loss, out=np.empty_like(P))
-    numeric = np.empty_like(Z)
-    for idx in np.ndindex(*Z.shape):
-        E = np.zeros_like(Z)
-        E[idx] = STEP
-        Zp, Zm = Z + E, Z - E
-        act.forward(Zp)
-        act.forward(Zm)
-        numeric[idx] = (loss.value(Y, Zp, scale) - loss.value(Y, Zm, scale)) / (2 * STEP)
+    numeric = numeric_output_delta(act, loss, Y, Z, scale)
     assert relative_error(fused, numeric) < TOLERANCE
 
 
