@@ -527,7 +527,8 @@ def run_train_table(args):
         if dropped:
             print(f"note: {dropped} rows without a target value were left out")
         table = {"target": args.target, "columns": list(X.columns),
-                 "rows_without_target": dropped}
+                 "rows_without_target": dropped, "log_target": args.log_target,
+                 "numeric_scaling": args.numeric, "test_size": args.test_size}
         run = TrainingRun(args.dataset, pipeline, task, len(y_train), X.shape[1],
                           np.asarray(y_test), table=table)
         finish_run(run, X_train, y_train, X_test, report_dir, plots=not args.no_plots)

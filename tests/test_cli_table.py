@@ -97,7 +97,8 @@ def test_regression_table_with_log_target(tmp_path):
     assert "regression, log" in out and "test R²" in out and "test MAE" in out
     assert (tmp_path / "run/predictions.png").is_file()
     metrics = read_metrics(tmp_path / "run")
-    assert metrics["task"] == "regression"
+    assert metrics["task"] == "regression" and metrics["log_target"] is True
+    assert (metrics["numeric_scaling"], metrics["test_size"]) == ("robust", 0.2)
     assert "huber_delta" in metrics["parameters"]  # the regressor was trained
     model = joblib.load(tmp_path / "run/model.joblib")
     assert isinstance(model[-1], TransformedTargetRegressor)
