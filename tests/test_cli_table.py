@@ -154,6 +154,19 @@ def test_task_is_inferred_and_can_be_overridden(tmp_path):
     assert read_metrics(tmp_path / "b")["task"] == "regression"
 
 
+def test_table_runs_use_the_table_defaults_unless_told_otherwise(tmp_path, toy_csv):
+    code, _, err = train(toy_csv, tmp_path / "a", "--target", "label")
+    assert code == 0, err
+    parameters = read_metrics(tmp_path / "a")["parameters"]
+    assert (parameters["solver"], parameters["scoring"]) == ("adamw", "loss")
+    assert parameters["early_stopping"] is True and parameters["max_iter"] == 15
+    code, _, err = train(toy_csv, tmp_path / "b", "--target", "label", "--solver",
+                         "adam", "--scoring", "none")
+    assert code == 0, err
+    parameters = read_metrics(tmp_path / "b")["parameters"]
+    assert (parameters["solver"], parameters["scoring"]) == ("adam", None)
+
+
 def test_rows_without_target_are_dropped_and_counted(tmp_path):
     table = toy_table()
     table.loc[[3, 50, 99], "label"] = np.nan
