@@ -283,7 +283,10 @@ def add_estimator_options(parser):
         if name in aliases:
             flags.insert(0, option_name(aliases[name]))
         default = CLI_DEFAULTS.get(name, defaults[name])
-        help_text = f"{summaries.get(name, name)} (default: {default!r})"
+        for_tables = TABLE_DEFAULTS.get(name, default)
+        default_text = f"{default!r}" + (
+            f"; tables: {for_tables!r}" if for_tables != default else "")
+        help_text = f"{summaries.get(name, name)} (default: {default_text})"
         group.add_argument(*flags, dest=name, default=argparse.SUPPRESS,
                            type=PARAMETER_PARSERS.get(name, parse_value),
                            metavar="VALUE", help=help_text.replace("%", "%%"))
@@ -308,7 +311,9 @@ def summarize_parameters(docstring):
         choices when the type is a set such as ``{"relu", "tanh"}``. A line
         such as ``beta_1, beta_2 : float`` gives both names the same text.
     """
-    text = inspect.cleandoc(docstring or "")
+    # a type too long for one line ends in a backslash and goes on, unindented,
+    # on the next: join it first, or its line would cancel cleandoc's dedent
+    text = inspect.cleandoc((docstring or "").replace("\\\n", ""))
     text = text.split("\nAttributes\n")[0]  # attributes use the same layout
     entries = re.findall(r"^(\w+(?:, \w+)*) : (.*)\n((?:    .*\n?)+)", text,
                          flags=re.MULTILINE)

@@ -22,6 +22,7 @@ from skmlp_scratch._cli import (
     option_name,
     parse_layer_sizes,
     parse_value,
+    summarize_parameters,
 )
 from skmlp_scratch._report import default_report_dir, format_confusion_matrix
 from skmlp_scratch.datasets import load_dataset
@@ -269,6 +270,17 @@ def test_every_estimator_parameter_has_an_option(estimator_class):
         args = parser.parse_args(["train", option_name(name), "7"])
         params = effective_params(args, estimator_class)
         assert params[name] in (7, (7,))  # (7,) for the layer sizes
+
+
+@pytest.mark.parametrize("estimator_class", [MLPScratchClassifier, MLPScratchRegressor])
+def test_every_option_help_summarises_its_parameter(estimator_class):
+    summaries = summarize_parameters(estimator_class.__doc__)
+    assert set(summaries) >= set(estimator_class().get_params())
+    assert all(text != name and text.endswith(".") for name, text in summaries.items())
+    assert "One of relu, leaky_relu" in summaries["activation"]  # a two-line type
+    help_text = " ".join(run_main(["train", "--help"])[1].split())
+    assert "Activation of the hidden layers" in help_text
+    assert "(default: 'adam'; tables: 'adamw')" in help_text
 
 
 def test_effective_params_layer_cli_defaults_over_the_estimator():
