@@ -186,11 +186,17 @@ def result_name(prefix, data):
 
 
 def write_result(name, text, data):
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.md").write_text(text)
-    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=1))
+    """Write ``<name>.md`` and ``<name>.json`` under ``results/`` and print the table.
+
+    ``name`` may also be an absolute path (a smoke test's temporary file):
+    joined to ``RESULTS`` it stays as it is.
+    """
+    path = RESULTS / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Path(f"{path}.md").write_text(text)
+    Path(f"{path}.json").write_text(json.dumps(data, indent=1))
     print(text)
-    print(f"\nwritten to {RESULTS / name}.md and .json")
+    print(f"\nwritten to {path}.md and .json")
 
 
 # ------------------------------------------------------------ shared peers

@@ -81,7 +81,7 @@ from pathlib import Path
 import numpy as np
 
 from _harness import (RESULTS, emit, limit_threads, machine_summary, markdown_table,
-                      run_worker)
+                      run_worker, write_result)
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = CHECKOUT.parent / "shared" / "datasets" / "tabular"
@@ -802,17 +802,9 @@ def summarise(results, args, seconds):
     settings = {k: v for k, v in vars(args).items()
                 if k not in ("worker", "output", "from_json")}
     settings.update(data=relative(args.data), images=relative(args.images))
-    write(args.output, text, {"settings": settings, "seconds": seconds,
-                              "results": results})
-
-
-def write(output, text, data):
-    output = Path(output).with_suffix("")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.with_suffix(".md").write_text(text)
-    output.with_suffix(".json").write_text(json.dumps(data, indent=1))
-    print(text)
-    print(f"\nwritten to {output}.md and .json")
+    # resolved: an --output relative to the working folder stays there
+    write_result(Path(args.output).resolve(), text,
+                 {"settings": settings, "seconds": seconds, "results": results})
 
 
 def run_all(args):

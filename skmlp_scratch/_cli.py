@@ -55,6 +55,9 @@ from .tabular import (
 __all__ = ["main"]
 
 ESTIMATORS = {"classification": MLPScratchClassifier, "regression": MLPScratchRegressor}
+# every option that sets an estimator parameter, either estimator's
+ESTIMATOR_PARAMETERS = frozenset().union(
+    *(estimator_class().get_params() for estimator_class in ESTIMATORS.values()))
 
 # Where the command line departs from the estimator's defaults, for a useful
 # first run on MNIST: a two-layer net, few epochs with a held-out score to
@@ -268,10 +271,11 @@ def add_estimator_options(parser):
     ----------
     parser : argparse.ArgumentParser
     """
-    defaults = {**MLPScratchRegressor().get_params(),
-                **MLPScratchClassifier().get_params()}
-    summaries = {**summarize_parameters(MLPScratchRegressor.__doc__),
-                 **summarize_parameters(MLPScratchClassifier.__doc__)}
+    # the classifier's defaults and texts where both estimators have a parameter
+    defaults, summaries = {}, {}
+    for estimator_class in reversed(ESTIMATORS.values()):
+        defaults.update(estimator_class().get_params())
+        summaries.update(summarize_parameters(estimator_class.__doc__))
     aliases = {name: alias for alias, name in ALIASES.items()}
     group = parser.add_argument_group(
         "estimator parameters",
@@ -462,11 +466,6 @@ def effective_params(args, estimator_class=MLPScratchClassifier, defaults=CLI_DE
         params["verbose"] = False
     params.update(typed)
     return params
-
-
-# every option that sets an estimator parameter, either estimator's
-ESTIMATOR_PARAMETERS = frozenset(MLPScratchClassifier().get_params()) | frozenset(
-    MLPScratchRegressor().get_params())
 
 
 # --------------------------------------------------------------- training

@@ -146,8 +146,6 @@ default="squared_error"
         scoring=None,
         max_time=None,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
         self._store_parameters(locals())
 
     # ------------------------------------------------------------------ fit
