@@ -27,7 +27,7 @@ def make_parser(doc, *, max_train=None):
     Parameters
     ----------
     doc : str
-        The script's module docstring; its first line becomes the description
+        The script's module docstring; its title becomes the description
         and the rest is shown after the options in ``--help``.
     max_train : int or None, default=None
         Default of ``--max-train``: None trains on the whole training set.
@@ -131,7 +131,7 @@ def make_simple_parser(doc, *, small_help):
     Parameters
     ----------
     doc : str
-        The script's module docstring; its first line becomes the description
+        The script's module docstring; its title becomes the description
         and the rest is shown after the options in ``--help``.
     small_help : str
         What ``--small`` cuts down, e.g. ``"2000 training rows, a tiny grid"``.
@@ -140,7 +140,7 @@ def make_simple_parser(doc, *, small_help):
     -------
     parser : argparse.ArgumentParser
     """
-    summary, _, details = doc.partition("\n")
+    summary, details = _split_docstring(doc)
     parser = argparse.ArgumentParser(
         description=summary, epilog=details,
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -151,6 +151,16 @@ def make_simple_parser(doc, *, small_help):
         "--small", action="store_true",
         help=f"fast check: {small_help}; a few seconds")
     return parser
+
+
+def _split_docstring(doc):
+    # a docstring opens with a reStructuredText title, underlined with "=",
+    # which the documentation's gallery shows as the page title
+    title, _, rest = (doc or "").partition("\n")
+    underline, _, details = rest.partition("\n")
+    if underline.strip("=") or not underline:
+        return title, rest
+    return title, details.lstrip("\n")
 
 
 def read_table(path):

@@ -1,4 +1,7 @@
-"""MLPScratchClassifier next to scikit-learn's MLPClassifier, on float32 and float64.
+"""Side by side with scikit-learn's MLPClassifier
+==============================================
+
+MLPScratchClassifier next to scikit-learn's MLPClassifier, on float32 and float64.
 
 Both estimators get the same parameters: hidden layer sizes, Adam, batch
 size, a fixed number of epochs (``max_iter``, with no early stopping and no

@@ -1,4 +1,7 @@
-"""Cross-validate MLPScratchClassifier with several metrics and draw its learning curve.
+"""Cross-validation with several metrics and a learning curve
+==========================================================
+
+Cross-validate MLPScratchClassifier with several metrics and draw its learning curve.
 
 ``cross_validate`` scores the same folds with accuracy, balanced accuracy,
 log loss and macro F1 at once; the log loss uses ``predict_proba``, so it also

@@ -1,4 +1,7 @@
-"""GridSearchCV on a Dask cluster through joblib's Dask backend, against n_jobs=1.
+"""Grid search on a Dask cluster
+=============================
+
+GridSearchCV on a Dask cluster through joblib's Dask backend, against n_jobs=1.
 
 The search code is scikit-learn's own; only the joblib backend changes::
 

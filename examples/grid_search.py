@@ -1,4 +1,7 @@
-"""Tune MLPScratchClassifier with GridSearchCV, as one tunes sklearn's MLPClassifier.
+"""Tuning with GridSearchCV
+========================
+
+Tune MLPScratchClassifier with GridSearchCV, as one tunes sklearn's MLPClassifier.
 
 The parameter names are scikit-learn's, so the same grid would search
 ``sklearn.neural_network.MLPClassifier`` unchanged. The search cross-validates

@@ -1,4 +1,7 @@
-"""A scaler and MLPScratchClassifier in one Pipeline, scored with a confusion matrix.
+"""A scaler and the classifier in one Pipeline
+===========================================
+
+A scaler and MLPScratchClassifier in one Pipeline, scored with a confusion matrix.
 
 The estimator is an ordinary scikit-learn step: the pipeline fits the scaler on
 the training images only and applies the same transform to the test images,

@@ -1,4 +1,7 @@
-"""Counts with loss="poisson": a log-link network against plain squared error.
+"""Count targets with a Poisson loss
+=================================
+
+Counts with loss="poisson": a log-link network against plain squared error.
 
 Counts (claims per policy, visits per day, defects per batch) have a mean that
 must stay positive and a noise that grows with the mean. With

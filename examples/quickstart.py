@@ -1,4 +1,7 @@
-"""Train MLPScratchClassifier on scikit-learn's digits and report test accuracy.
+"""Quick start: digits in a few seconds
+====================================
+
+Train MLPScratchClassifier on scikit-learn's digits and report test accuracy.
 
 Runs anywhere in a few seconds: the digits data ship inside scikit-learn.
 """

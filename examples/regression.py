@@ -1,4 +1,7 @@
-"""Wage regression on a real table: column transforms, MLPScratchRegressor, log target.
+"""Wage regression on a real table
+===============================
+
+Wage regression on a real table: column transforms, MLPScratchRegressor, log target.
 
 CPS1988 (US Current Population Survey, March 1988; the shared data folder's
 README describes it) holds the weekly wage of 28,155 men beside their years of

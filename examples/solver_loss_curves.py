@@ -1,4 +1,7 @@
-"""Training loss of the three solvers, sgd, adam and lbfgs, on the same data.
+"""Training loss of the three solvers
+==================================
+
+Training loss of the three solvers, sgd, adam and lbfgs, on the same data.
 
 Each fitted MLPScratchClassifier keeps its training loss in ``loss_curve_``:
 one value per epoch for the mini-batch solvers (``"sgd"``, ``"adam"``), one per

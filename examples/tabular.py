@@ -1,4 +1,7 @@
-"""Your own table through a scikit-learn pipeline: read, preprocess, search, score.
+"""A table of your own, end to end
+================================
+
+Your own table through a scikit-learn pipeline: read, preprocess, search, score.
 
 HMDA (Boston mortgage applications; the shared data folder's README describes
 it) holds 2,380 applications, whether each was denied (``deny``, yes for 12 %)

@@ -1,4 +1,7 @@
-"""Dropout, a cosine schedule with warm-up, and early stopping on your own validation set.
+"""Dropout, a cosine schedule and early stopping
+=============================================
+
+Dropout, a cosine schedule with warm-up, and early stopping on your own validation set.
 
 A held-out quarter of the training images is passed to ``fit`` as ``X_val`` /
 ``y_val``; with ``early_stopping=True`` and ``scoring="loss"`` the estimator

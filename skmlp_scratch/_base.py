@@ -502,7 +502,7 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
     # ---------------------------------------------------------- inspection
 
     def hidden_representation(self, X, layer=-1):
-        """Activations of a hidden layer: embeddings for plots or other models.
+        """Compute the activations of a hidden layer: embeddings for plots or models.
 
         Parameters
         ----------

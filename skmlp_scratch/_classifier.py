@@ -94,12 +94,12 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLPScratch):
         (binary, multilabel).
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
 
     See Also
     --------
-    sklearn.neural_network.MLPClassifier : scikit-learn's own MLP classifier.
+    sklearn.neural_network.MLPClassifier : The MLP classifier of scikit-learn itself.
 
     Examples
     --------

@@ -315,9 +315,7 @@ def summarize_parameters(docstring):
         choices when the type is a set such as ``{"relu", "tanh"}``. A line
         such as ``beta_1, beta_2 : float`` gives both names the same text.
     """
-    # a type too long for one line ends in a backslash and goes on, unindented,
-    # on the next: join it first, or its line would cancel cleandoc's dedent
-    text = inspect.cleandoc((docstring or "").replace("\\\n", ""))
+    text = inspect.cleandoc(docstring or "")
     text = text.split("\nAttributes\n")[0]  # attributes use the same layout
     entries = re.findall(r"^(\w+(?:, \w+)*) : (.*)\n((?:    .*\n?)+)", text,
                          flags=re.MULTILINE)

@@ -10,7 +10,7 @@ _NETWORK_PARAMETERS = """\
         layers. An empty tuple gives a network without hidden layers
         (a generalised linear model: logistic or linear regression).
 
-    activation : {"relu", "leaky_relu", "elu", "gelu", "softplus", "tanh", \\
+    activation : {"relu", "leaky_relu", "elu", "gelu", "softplus", "tanh", \
 "logistic", "sigmoid", "identity"} or list of str, default="relu"
         Activation of the hidden layers, or one per hidden layer.
         ``"sigmoid"`` is another name for ``"logistic"``; ``"leaky_relu"`` has
@@ -33,7 +33,7 @@ _TRAINING_PARAMETERS = """\
         ``min(200, n_samples)``. A size above the number of training samples is
         clipped to it with a warning.
 
-    learning_rate : {"constant", "invscaling", "adaptive", "cosine", "step"}, \\
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine", "step"}, \
 default="constant"
         Schedule of the step size, for every stochastic solver (scikit-learn
         applies it to ``"sgd"`` only). ``"invscaling"`` divides
@@ -108,7 +108,7 @@ default="constant"
 """
 
 _FEATURE_PARAMETERS = """\
-    init : {"glorot_uniform", "he_normal", "he_uniform", "lecun_normal"}, \\
+    init : {"glorot_uniform", "he_normal", "he_uniform", "lecun_normal"}, \
 default="glorot_uniform"
         Weight initialisation. ``"glorot_uniform"`` is scikit-learn's (same
         ``random_state``, same weights). For the relu family (``"relu"``,

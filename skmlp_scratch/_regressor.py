@@ -73,12 +73,12 @@ default="squared_error"
         ``"identity"``.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
 
     See Also
     --------
-    sklearn.neural_network.MLPRegressor : scikit-learn's own MLP regressor.
+    sklearn.neural_network.MLPRegressor : The MLP regressor of scikit-learn itself.
     MLPScratchClassifier : The classifier on the same core.
 
     Examples

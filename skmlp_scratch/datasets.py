@@ -77,9 +77,13 @@ def load_mnist(*, data_home=None, dtype=np.float32, timeout=10.0):
     Returns
     -------
     X_train : ndarray of shape (60000, 784)
+        Training images, one row of pixels in [0, 1] each.
     X_test : ndarray of shape (10000, 784)
+        Test images, the same way.
     y_train : ndarray of shape (60000,) of int
+        Training labels, 0 to 9.
     y_test : ndarray of shape (10000,) of int
+        Test labels, 0 to 9.
 
     Raises
     ------
@@ -92,17 +96,28 @@ def load_mnist(*, data_home=None, dtype=np.float32, timeout=10.0):
 def load_fashion_mnist(*, data_home=None, dtype=np.float32, timeout=10.0):
     """Fashion-MNIST (Zalando's clothing images) through ``fetch_openml``.
 
-    Same parameters, shapes and caching as :func:`load_mnist`.
+    Same shapes and caching as :func:`load_mnist`; the labels 0 to 9 name ten
+    kinds of clothing (T-shirt, trouser, pullover, dress, coat, sandal,
+    shirt, sneaker, bag, ankle boot).
 
     Parameters
     ----------
     data_home : str or path-like, default=None
+        Cache folder of scikit-learn's data sets; None is scikit-learn's default.
     dtype : {np.float32, np.float64}, default=np.float32
+        Floating type of the pixels.
     timeout : float, default=10.0
+        Seconds a network operation may wait before the download is given up.
 
     Returns
     -------
     X_train, X_test, y_train, y_test : ndarray
+        Pixels in [0, 1] of shape (60000, 784) and (10000, 784); integer labels.
+
+    Raises
+    ------
+    DatasetDownloadError
+        If OpenML cannot be reached and ``data_home`` holds no cached copy.
     """
     return _load_openml_images("fashion-mnist", data_home, dtype, timeout)
 
@@ -199,9 +214,13 @@ def load_idx(directory, *, dtype=np.float32):
     Returns
     -------
     X_train : ndarray of shape (n_train, rows * cols)
+        Training images, one row of pixels in [0, 1] each.
     X_test : ndarray of shape (n_test, rows * cols)
+        Test images, the same way.
     y_train : ndarray of shape (n_train,) of int
+        Training labels.
     y_test : ndarray of shape (n_test,) of int
+        Test labels.
 
     Raises
     ------
@@ -281,13 +300,14 @@ def _scale_pixels(pixels, maximum, dtype):
 
 
 def load_digits_split(*, dtype=np.float32, test_size=0.25, random_state=0):
-    """scikit-learn's 8x8 digits, stratified into a train and a test set.
+    """Load scikit-learn's 8x8 digits, stratified into a train and a test set.
 
     Ships inside scikit-learn, so it works without network in a second.
 
     Parameters
     ----------
     dtype : {np.float32, np.float64}, default=np.float32
+        Floating type of the pixels.
     test_size : float, default=0.25
         Share of the 1,797 images held out for testing.
     random_state : int, default=0
@@ -325,10 +345,13 @@ def load_dataset(name, *, data_home=None, dtype=np.float32):
     data_home : str or path-like, default=None
         OpenML cache folder, for ``"mnist"`` and ``"fashion-mnist"``.
     dtype : {np.float32, np.float64}, default=np.float32
+        Floating type of the pixels.
 
     Returns
     -------
     X_train, X_test, y_train, y_test : ndarray
+        As the loader of that data set returns them: pixels in [0, 1], one
+        image a row; integer labels.
     """
     if name.startswith("idx:"):
         return load_idx(os.path.expanduser(name[len("idx:"):]), dtype=dtype)

@@ -12,6 +12,8 @@ MKL_NUM_THREADS=1 dask worker ADDRESS --nthreads 1``).
 
 import os
 
+__all__ = ["blas_threads", "local_cluster"]
+
 # the variables OpenBLAS, MKL and OpenMP read when a process starts
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -42,7 +44,14 @@ def local_cluster(n_workers=None, blas_threads_per_worker=1, **kwargs):
 
 
 def blas_threads():
-    """The BLAS threads this process may use (call it in a worker to check)."""
+    """Count the BLAS threads this process may use; call it in a worker to check.
+
+    Returns
+    -------
+    n_threads : int or None
+        The largest thread count of the BLAS libraries loaded in this process,
+        None when no BLAS library is loaded.
+    """
     from threadpoolctl import threadpool_info
 
     return max((pool["num_threads"] for pool in threadpool_info()

@@ -83,6 +83,8 @@ def read_table(path):
     Parameters
     ----------
     path : str or path-like
+        The file; a name ending in ``.parquet`` or ``.pq`` is read as Parquet,
+        anything else as CSV with a header row.
 
     Returns
     -------
@@ -185,6 +187,7 @@ def infer_task(y):
     Returns
     -------
     task : {"classification", "regression"}
+        The kind of estimator the target calls for.
 
     Examples
     --------
@@ -215,11 +218,14 @@ def soft_clip(X, bound=3.0):
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+        Values already centred and scaled, e.g. by ``RobustScaler``.
     bound : float, default=3.0
+        The limit approached, never reached, on either side.
 
     Returns
     -------
     X_clipped : ndarray of shape (n_samples, n_features)
+        The squashed values, of the type of ``X``.
     """
     X = np.asarray(X)
     return X / np.sqrt(1 + (X / bound) ** 2)
