@@ -57,6 +57,7 @@ def _data():
 
 def _fit(clf, X, y):
     with warnings.catch_warnings():
+        # few epochs by design: reaching max_iter is expected, not tested
         warnings.simplefilter("ignore", ConvergenceWarning)
         return clf.fit(X, y)
 

@@ -65,6 +65,7 @@ def _steps_from_same_weights(X, y, sample_weight, n_steps, pair="classifier",
     params = _full_batch_params(**overrides)
     ours, theirs = (cls(**params) for cls in PAIRS[pair])
     with warnings.catch_warnings():
+        # few epochs by design: reaching max_iter is expected, not tested
         warnings.simplefilter("ignore", ConvergenceWarning)
         ours.fit(X, y)
         theirs.fit(X, y)
@@ -134,6 +135,7 @@ def _initial_weights(estimator_class, X, y, **params):
                                 batch_size=X.shape[0], shuffle=False, max_iter=1,
                                 random_state=7, **params)
     with warnings.catch_warnings():
+        # few epochs by design: reaching max_iter is expected, not tested
         warnings.simplefilter("ignore", ConvergenceWarning)
         return _flat(estimator.fit(X, y))
 
@@ -190,6 +192,7 @@ def test_shuffled_minibatch_loss_curves_match_sklearn(pair, target, solver):
     params = dict(hidden_layer_sizes=(8,), solver=solver, batch_size=7,
                   learning_rate_init=0.01, max_iter=6, tol=0.0, random_state=5)
     with warnings.catch_warnings():
+        # few epochs by design: reaching max_iter is expected, not tested
         warnings.simplefilter("ignore", ConvergenceWarning)
         ours, theirs = (cls(**params).fit(X, y) for cls in PAIRS[pair])
     assert len(ours.loss_curve_) == len(theirs.loss_curve_) == 6
@@ -233,6 +236,8 @@ def test_friedman1_r2_within_two_points_of_sklearn(friedman_split, solver):
     params = dict(hidden_layer_sizes=(32,), solver=solver, random_state=0,
                   **FRIEDMAN_SETTINGS[solver])
     with warnings.catch_warnings():
+        # both libraries get the same max_iter, which may end training: the
+        # scores are compared, not whether either converged
         warnings.simplefilter("ignore", ConvergenceWarning)
         ours = MLPScratchRegressor(**params).fit(X_train, y_train).score(X_test, y_test)
         theirs = MLPRegressor(**params).fit(X_train, y_train).score(X_test, y_test)
@@ -263,6 +268,8 @@ def test_digits_accuracy_within_one_point_of_sklearn(digits_split, solver):
     params = dict(hidden_layer_sizes=(64,), solver=solver, random_state=0,
                   **DIGITS_SETTINGS[solver])
     with warnings.catch_warnings():
+        # both libraries get the same max_iter, which may end training: the
+        # scores are compared, not whether either converged
         warnings.simplefilter("ignore", ConvergenceWarning)
         ours = MLPScratchClassifier(**params).fit(X_train, y_train).score(X_test, y_test)
         theirs = MLPClassifier(**params).fit(X_train, y_train).score(X_test, y_test)

@@ -25,6 +25,7 @@ def _fitted(**params):
     defaults = dict(hidden_layer_sizes=(9, 5), max_iter=8, random_state=0)
     clf = MLPScratchClassifier(**{**defaults, **params})
     with warnings.catch_warnings():
+        # few epochs by design: reaching max_iter is expected, not tested
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
     return clf, X, y

@@ -29,6 +29,7 @@ def _data(n=300, seed=0, n_outputs=None):
 
 def _fit(reg, X, y, **kwargs):
     with warnings.catch_warnings():
+        # few epochs by design: reaching max_iter is expected, not tested
         warnings.simplefilter("ignore", ConvergenceWarning)
         return reg.fit(X, y, **kwargs)
 
@@ -60,7 +61,7 @@ def test_multi_output_y_predicts_one_column_per_output():
 
 def test_column_y_warns_and_predicts_one_dimension():
     X, y = _data()
-    with pytest.warns(DataConversionWarning):
+    with pytest.warns(DataConversionWarning, match="column-vector y was passed"):
         reg = _fit(_small(max_iter=5), X, y[:, np.newaxis])
     assert reg.predict(X).shape == (X.shape[0],)
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_blobs, make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
 import skmlp_scratch._base as base_module
@@ -59,7 +60,7 @@ def weighted_scale(rng, n):
 
 def _quiet_fit(estimator, X, y, **kwargs):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # few epochs: ConvergenceWarning is expected
+        warnings.simplefilter("ignore", ConvergenceWarning)  # few epochs: expected
         return estimator.fit(X, y, **kwargs)
 
 
