@@ -52,7 +52,9 @@ numpydoc_class_members_toctree = False
 # routing, ...): their docstrings are scikit-learn's and point into its docs.
 def _defined_here(obj):
     function = getattr(obj, "fget", obj)  # a property's getter
-    return getattr(function, "__module__", "skmlp_scratch").startswith("skmlp_scratch")
+    # members without a module (properties, some descriptors) count as ours
+    module = getattr(function, "__module__", None) or "skmlp_scratch"
+    return module.startswith("skmlp_scratch")
 
 
 def _sklearn_methods(cls):

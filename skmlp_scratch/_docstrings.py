@@ -46,7 +46,8 @@ default="constant"
         epochs. Any of them can start with ``warmup_epochs`` of linear warm-up.
 
     learning_rate_init : float, default=0.001
-        Initial step size of ``"sgd"`` and ``"adam"``.
+        Initial step size of the stochastic solvers (``"sgd"``, ``"adam"``,
+        ``"adamw"``).
 
     power_t : float, default=0.5
         Exponent of the ``"invscaling"`` schedule.

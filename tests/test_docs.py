@@ -1,4 +1,5 @@
-"""The estimator's docstring lists every registry entry; its and README's examples run."""
+"""The estimator's docstring lists every registry entry; the examples of the
+docstrings, of README and of the documentation's pages run."""
 
 import doctest
 import re
@@ -66,3 +67,41 @@ def test_readme_python_examples_run(capsys):
             exec(compile(code, "README.md", "exec"), {})
     score = float(capsys.readouterr().out.split()[-1])
     assert score > 0.9
+
+
+DOCS = Path(__file__).parents[1] / "docs"
+
+# code on a documentation page that cannot run in a test, by a line it holds
+NOT_RUNNABLE = {
+    'Client("tcp://scheduler:8786")': "connects to a remote Dask scheduler",
+}
+
+
+def documentation_pages():
+    written = sorted(DOCS.glob("*.rst")) + sorted(DOCS.glob("user_guide/*.rst"))
+    return [p for p in written if ".. code-block:: python" in p.read_text()]
+
+
+def python_blocks(page):
+    blocks = re.findall(r"^\.\. code-block:: python\n((?:\n|   .*\n)+)", page.read_text(),
+                        flags=re.MULTILINE)
+    return ["\n".join(line[3:] for line in block.splitlines()) for block in blocks]
+
+
+def test_documentation_pages_with_code_are_found():
+    names = {p.name for p in documentation_pages()}
+    assert {"index.rst", "persistence.rst", "training_features.rst"} <= names
+
+
+@pytest.mark.parametrize("page", documentation_pages(), ids=lambda p: p.name)
+def test_documentation_code_runs(page, tmp_path, monkeypatch):
+    # a page's blocks build on each other, as a reader runs them: one namespace,
+    # in order; files they write land in the test's own folder
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    blocks = [b for b in python_blocks(page) if not any(line in b for line in NOT_RUNNABLE)]
+    assert blocks
+    for code in blocks:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # an example that warns would puzzle its reader
+            exec(compile(code, str(page.relative_to(DOCS.parent)), "exec"), namespace)

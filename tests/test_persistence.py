@@ -1,8 +1,9 @@
 """Saving a fitted estimator: skops (no code execution on load), pickle, joblib.
 
 Each format must give back an estimator with identical predictions that also
-trains on exactly as the original would: the optimizer's moments, the
-schedule and the random generator travel with it.
+trains on exactly as the original would: the optimizer's moments and the
+schedule travel with it, and each later fit draws from a generator made
+afresh from the saved ``random_state``.
 """
 
 import pickle
@@ -64,7 +65,7 @@ def test_round_trip_predicts_and_trains_on_identically(round_trip, params, tmp_p
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     assert loaded.history_ == clf.history_
     if params["solver"] != "lbfgs":
-        # one more epoch on each: same optimizer state, same generator
+        # one more epoch on each: same optimizer state, same random_state
         clf.partial_fit(X, y)
         loaded.partial_fit(X, y)
         for a, b in zip(loaded.coefs_ + loaded.intercepts_, clf.coefs_ + clf.intercepts_):

@@ -10,6 +10,7 @@ asking the scripts to leave their matplotlib figures open.
 asks, so the configuration stays picklable.
 """
 
+import os
 import shutil
 from pathlib import Path
 
@@ -48,7 +49,9 @@ def small_mode_argv(sphinx_gallery_conf, script_vars):
     folder = _figure_folder(script_vars["src_file"])
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    return ["--small", "--out", str(folder)]
+    # relative to the folder sphinx-gallery runs the script in (its own), so
+    # that the page's output names no machine's absolute path
+    return ["--small", "--out", os.path.relpath(folder, Path(script_vars["src_file"]).parent)]
 
 
 def saved_figures(block, block_vars, gallery_conf):
@@ -79,4 +82,6 @@ def saved_figures(block, block_vars, gallery_conf):
         shutil.copyfile(path, target)
         _shown.add(path)
         image_paths.append(target)
-    return figure_rst(image_paths, gallery_conf["src_dir"])
+    # one full-width image each: the scripts' figures hold several panels,
+    # which a row of thumbnails would make unreadable
+    return "".join(figure_rst([path], gallery_conf["src_dir"]) for path in image_paths)
