@@ -22,6 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmlp_scratch import MLPScratchClassifier
+from conftest import fit_quietly
 
 
 class Recorder:
@@ -55,19 +56,12 @@ def _data():
     return make_classification(150, 6, n_informative=4, n_classes=3, random_state=0)
 
 
-def _fit(clf, X, y):
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return clf.fit(X, y)
-
-
 @pytest.mark.parametrize("solver", ["adam", "sgd", "adamw"])
 def test_each_epoch_is_a_task_of_the_fit(solver):
     X, y = _data()
     recorder = Recorder()
     clf = MLPScratchClassifier((8,), solver=solver, max_iter=4, random_state=0)
-    _fit(clf.set_callbacks(recorder), X, y)
+    fit_quietly(clf.set_callbacks(recorder), X, y)
     epochs = [e for e in recorder.events if e[1] == "epoch"]
     assert epochs == [(kind, "epoch", i) for i in range(4) for kind in ("begin", "end")]
     assert recorder.events[0] == ("setup", "fit")
@@ -79,7 +73,7 @@ def test_lbfgs_iterations_are_tasks_of_the_fit():
     X, y = _data()
     recorder = Recorder()
     clf = MLPScratchClassifier((8,), solver="lbfgs", max_iter=6, random_state=0)
-    _fit(clf.set_callbacks(recorder), X, y)
+    fit_quietly(clf.set_callbacks(recorder), X, y)
     ends = [e for e in recorder.events if e[:2] == ("end", "iteration")]
     assert len(ends) >= clf.n_iter_ == 6
 
@@ -96,8 +90,8 @@ def test_a_callback_can_stop_training():
 def test_scoring_monitor_logs_one_score_per_epoch():
     X, y = _data()
     monitor = ScoringMonitor(scoring="accuracy")
-    clf = _fit(MLPScratchClassifier((8,), max_iter=5, random_state=0)
-               .set_callbacks(monitor), X, y)
+    clf = fit_quietly(MLPScratchClassifier((8,), max_iter=5, random_state=0)
+                      .set_callbacks(monitor), X, y)
     rows = [r for r in monitor.get_logs().data if r["task_name"] == "epoch"]
     assert len(rows) == 5
     # the last epoch's score is the returned model's training accuracy
@@ -107,13 +101,13 @@ def test_scoring_monitor_logs_one_score_per_epoch():
 def test_progress_bar_runs_alone_in_a_pipeline_and_in_a_grid_search(capsys):
     X, y = _data()
     clf = MLPScratchClassifier((8,), max_iter=3, random_state=0)
-    _fit(clf.set_callbacks(ProgressBar()), X, y)
+    fit_quietly(clf.set_callbacks(ProgressBar()), X, y)
     pipe = make_pipeline(StandardScaler(), MLPScratchClassifier((8,), max_iter=3,
                                                                 random_state=0))
-    _fit(pipe.set_callbacks(ProgressBar()), X, y)
+    fit_quietly(pipe.set_callbacks(ProgressBar()), X, y)
     search = GridSearchCV(MLPScratchClassifier((8,), max_iter=3, random_state=0),
                           {"alpha": [1e-4, 1e-2]}, cv=2)
-    _fit(search.set_callbacks(ProgressBar(max_propagation_depth=None)), X, y)
+    fit_quietly(search.set_callbacks(ProgressBar(max_propagation_depth=None)), X, y)
     out = capsys.readouterr().out
     assert "MLPScratchClassifier" in out and "100%" in out
     assert "GridSearchCV" in out
@@ -123,7 +117,7 @@ def test_scoring_monitor_on_the_estimator_inside_grid_search_sees_every_fit():
     X, y = _data()
     monitor = ScoringMonitor(scoring="accuracy")
     inner = MLPScratchClassifier((8,), max_iter=3, random_state=0).set_callbacks(monitor)
-    _fit(GridSearchCV(inner, {"alpha": [1e-4, 1e-2]}, cv=2), X, y)
+    fit_quietly(GridSearchCV(inner, {"alpha": [1e-4, 1e-2]}, cv=2), X, y)
     runs = monitor.get_logs(select="all")
     epochs = [r for run in runs for r in run.data if r["task_name"] == "epoch"]
     assert len(epochs) == (2 * 2 + 1) * 3  # (candidates x folds + refit) x 3 epochs

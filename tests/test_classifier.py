@@ -3,7 +3,6 @@
 import copy
 import pickle
 import re
-import warnings
 
 import numpy as np
 import pytest
@@ -15,6 +14,7 @@ from sklearn.model_selection import train_test_split
 
 import skmlp_scratch._training as training_module
 from skmlp_scratch import MLPScratchClassifier, TrainingDivergedError
+from conftest import fit_quietly, short_training
 
 SOLVERS = ["adam", "sgd", "lbfgs"]
 
@@ -32,13 +32,6 @@ def _small(**params):
     return MLPScratchClassifier(**defaults)
 
 
-def _fit_quietly(estimator, *args, **kwargs):
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(*args, **kwargs)
-
-
 # ------------------------------------------------------------------ learning
 
 
@@ -49,7 +42,7 @@ def _fit_quietly(estimator, *args, **kwargs):
 def test_xor_is_learned_with_tanh(solver, params):
     X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     y = np.array([0, 1, 1, 0])
-    clf = _fit_quietly(MLPScratchClassifier(hidden_layer_sizes=(8,), activation="tanh",
+    clf = fit_quietly(MLPScratchClassifier(hidden_layer_sizes=(8,), activation="tanh",
                                             solver=solver, random_state=0, **params), X, y)
     np.testing.assert_array_equal(clf.predict(X), y)
     assert clf.score(X, y) == 1.0
@@ -62,7 +55,7 @@ def test_string_labels_round_trip():
     X, y = _blobs()
     names = np.array(["dog", "cat", "bird"])
     y_str = names[y]
-    clf = _fit_quietly(_small(), X, y_str)
+    clf = fit_quietly(_small(), X, y_str)
     np.testing.assert_array_equal(clf.classes_, ["bird", "cat", "dog"])
     pred = clf.predict(X)
     assert pred.dtype.kind in "UO"
@@ -76,7 +69,7 @@ def test_string_labels_round_trip():
 def test_arbitrary_integer_labels_round_trip(labels):
     X, y = _blobs(centers=len(labels))
     y_mapped = np.array(labels)[y]
-    clf = _fit_quietly(_small(), X, y_mapped)
+    clf = fit_quietly(_small(), X, y_mapped)
     np.testing.assert_array_equal(clf.classes_, sorted(labels))
     pred = clf.predict(X)
     assert pred.dtype.kind == "i"
@@ -88,7 +81,7 @@ def test_arbitrary_integer_labels_round_trip(labels):
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_single_output_shapes_and_probabilities(n_classes, solver):
     X, y = _blobs(centers=n_classes)
-    clf = _fit_quietly(_small(solver=solver), X, y)
+    clf = fit_quietly(_small(solver=solver), X, y)
     proba = clf.predict_proba(X)
     assert proba.shape == (X.shape[0], n_classes)
     assert np.all((proba >= 0) & (proba <= 1))
@@ -105,7 +98,7 @@ def test_multilabel_indicator_targets():
     rng = np.random.RandomState(0)
     X = rng.randn(150, 5)
     Y = np.column_stack([X[:, 0] > 0, X[:, 1] + X[:, 2] > 0, X[:, 3] < 0.5]).astype(int)
-    clf = _fit_quietly(_small(solver="lbfgs", max_iter=200), X, Y)
+    clf = fit_quietly(_small(solver="lbfgs", max_iter=200), X, Y)
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
     assert clf.n_outputs_ == 3
     assert clf.out_activation_ == "logistic"
@@ -127,7 +120,7 @@ def test_multilabel_indicator_targets():
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_same_random_state_is_bit_identical_and_other_seeds_differ(solver):
     X, y = _blobs()
-    probas = [_fit_quietly(_small(solver=solver, max_iter=20, random_state=seed), X, y)
+    probas = [fit_quietly(_small(solver=solver, max_iter=20, random_state=seed), X, y)
               .predict_proba(X) for seed in (3, 3, 4)]
     assert np.array_equal(probas[0], probas[1])
     assert not np.allclose(probas[0], probas[2])
@@ -140,7 +133,7 @@ def test_same_random_state_is_bit_identical_and_other_seeds_differ(solver):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_dtype_is_kept_end_to_end(solver, dtype):
     X, y = _blobs()
-    clf = _fit_quietly(_small(solver=solver, max_iter=10), X.astype(dtype), y)
+    clf = fit_quietly(_small(solver=solver, max_iter=10), X.astype(dtype), y)
     assert all(a.dtype == dtype for a in clf.coefs_ + clf.intercepts_)
     assert clf.predict_proba(X.astype(dtype)).dtype == dtype
 
@@ -155,9 +148,7 @@ def test_numpy_scalar_hyper_parameters_train_like_python_floats(solver):
                   beta_2=0.99, epsilon=1e-7)
     common = dict(hidden_layer_sizes=(7,), solver=solver, max_iter=5, batch_size=16,
                   random_state=0)
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with short_training():
         plain = MLPScratchClassifier(**common, **values).fit(X, y)
         numpy = MLPScratchClassifier(
             **common, **{k: np.float64(v) for k, v in values.items()}).fit(X, y)
@@ -169,7 +160,7 @@ def test_numpy_scalar_hyper_parameters_train_like_python_floats(solver):
 
 def test_integer_input_is_trained_in_float64():
     X, y = _blobs()
-    clf = _fit_quietly(_small(max_iter=5), np.round(X).astype(np.int64), y)
+    clf = fit_quietly(_small(max_iter=5), np.round(X).astype(np.int64), y)
     assert all(a.dtype == np.float64 for a in clf.coefs_ + clf.intercepts_)
 
 
@@ -178,8 +169,8 @@ def test_integer_input_is_trained_in_float64():
 def test_sparse_input_gives_the_dense_result(solver, to_sparse):
     X, y = _blobs()
     X[np.abs(X) < 2] = 0.0  # make the matrix actually sparse
-    dense = _fit_quietly(_small(solver=solver, max_iter=30), X, y)
-    sparse = _fit_quietly(_small(solver=solver, max_iter=30), to_sparse(X), y)
+    dense = fit_quietly(_small(solver=solver, max_iter=30), X, y)
+    sparse = fit_quietly(_small(solver=solver, max_iter=30), to_sparse(X), y)
     np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X),
                                rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(dense.predict_proba(to_sparse(X)), dense.predict_proba(X),
@@ -190,25 +181,25 @@ def test_dataframe_sets_feature_names_in():
     pd = pytest.importorskip("pandas")
     X, y = _blobs()
     df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    clf = _fit_quietly(_small(max_iter=10), df, y)
+    clf = fit_quietly(_small(max_iter=10), df, y)
     np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
     assert clf.n_features_in_ == 4
     # a DataFrame converts to a Fortran-ordered array: same numbers up to BLAS rounding
     np.testing.assert_allclose(clf.predict_proba(df),
-                               _fit_quietly(_small(max_iter=10), X, y).predict_proba(X),
+                               fit_quietly(_small(max_iter=10), X, y).predict_proba(X),
                                rtol=1e-12, atol=1e-15)
 
 
 def test_numpy_input_sets_no_feature_names():
     X, y = _blobs()
-    clf = _fit_quietly(_small(max_iter=5), X, y)
+    clf = fit_quietly(_small(max_iter=5), X, y)
     assert not hasattr(clf, "feature_names_in_")
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_pickle_round_trip_gives_identical_predictions(solver):
     X, y = _blobs()
-    clf = _fit_quietly(_small(solver=solver, max_iter=20), X, y)
+    clf = fit_quietly(_small(solver=solver, max_iter=20), X, y)
     restored = pickle.loads(pickle.dumps(clf))
     assert np.array_equal(restored.predict_proba(X), clf.predict_proba(X))
     np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
@@ -223,10 +214,10 @@ def test_warm_start_continues_exactly_where_the_previous_fit_stopped():
     X, y = _blobs()
     params = dict(solver="sgd", momentum=0.0, batch_size=X.shape[0], shuffle=False,
                   learning_rate_init=0.05, tol=0.0)
-    at_once = _fit_quietly(_small(max_iter=8, **params), X, y)
-    warm = _fit_quietly(_small(max_iter=5, **params), X, y)
+    at_once = fit_quietly(_small(max_iter=8, **params), X, y)
+    warm = fit_quietly(_small(max_iter=5, **params), X, y)
     curve_before = list(warm.loss_curve_)
-    _fit_quietly(warm.set_params(warm_start=True, max_iter=3), X, y)
+    fit_quietly(warm.set_params(warm_start=True, max_iter=3), X, y)
 
     assert warm.n_iter_ == 3
     assert warm.loss_curve_[:5] == curve_before
@@ -240,18 +231,18 @@ def test_warm_start_first_epoch_loss_is_the_loss_of_the_previous_weights():
     alpha = 0.01
     params = dict(solver="sgd", momentum=0.0, batch_size=X.shape[0], shuffle=False,
                   alpha=alpha, learning_rate_init=0.05)
-    clf = _fit_quietly(_small(max_iter=5, **params), X, y)
+    clf = fit_quietly(_small(max_iter=5, **params), X, y)
     expected = log_loss(y, clf.predict_proba(X)) + 0.5 * alpha * sum(
         np.sum(W ** 2) for W in clf.coefs_) / X.shape[0]
-    _fit_quietly(clf.set_params(warm_start=True, max_iter=1), X, y)
+    fit_quietly(clf.set_params(warm_start=True, max_iter=1), X, y)
     assert clf.loss_curve_[-1] == pytest.approx(expected, rel=1e-12)
 
 
 def test_warm_start_adam_starts_lower_than_a_cold_start():
     X, y = _blobs()
-    cold = _fit_quietly(_small(max_iter=10, tol=0.0), X, y)
+    cold = fit_quietly(_small(max_iter=10, tol=0.0), X, y)
     first_curve = list(cold.loss_curve_)
-    _fit_quietly(cold.set_params(warm_start=True), X, y)
+    fit_quietly(cold.set_params(warm_start=True), X, y)
     assert len(cold.loss_curve_) == 20
     assert cold.loss_curve_[:10] == first_curve
     assert cold.loss_curve_[10] < 0.5 * first_curve[0]
@@ -263,8 +254,8 @@ def test_warm_start_can_switch_early_stopping(first, second):
                                random_state=0)
     clf = MLPScratchClassifier((8,), max_iter=5, warm_start=True, random_state=0,
                                early_stopping=first)
-    _fit_quietly(clf, X, y)
-    _fit_quietly(clf.set_params(early_stopping=second), X, y)
+    fit_quietly(clf, X, y)
+    fit_quietly(clf.set_params(early_stopping=second), X, y)
     if second:
         assert len(clf.validation_scores_) == clf.n_iter_
         assert clf.best_loss_ is None
@@ -276,7 +267,7 @@ def test_warm_start_can_switch_early_stopping(first, second):
 
 def test_warm_start_with_different_classes_raises():
     X, y = _blobs()
-    clf = _fit_quietly(_small(max_iter=5, warm_start=True), X, y)
+    clf = fit_quietly(_small(max_iter=5, warm_start=True), X, y)
     coefs = copy.deepcopy(clf.coefs_)
     with pytest.raises(ValueError, match="classes"):
         clf.fit(X, np.where(y == 2, 3, y))  # a class the model has never seen
@@ -367,7 +358,7 @@ def _validation_split(X, y, hidden, n_outputs):
 
 def test_early_stopping_records_scores_and_restores_the_best_weights():
     X, y = _overfitting_data()
-    clf = _fit_quietly(MLPScratchClassifier(max_iter=80, **_ES_PARAMS), X, y)
+    clf = fit_quietly(MLPScratchClassifier(max_iter=80, **_ES_PARAMS), X, y)
     scores = clf.validation_scores_
     assert len(scores) == clf.n_iter_ == len(clf.loss_curve_) == 80
     assert clf.best_validation_score_ == max(scores)
@@ -383,8 +374,8 @@ def test_early_stopping_records_scores_and_restores_the_best_weights():
 
     # and they are the weights of that epoch: a run stopped right after it ends
     # with the same weights (training is deterministic for a fixed seed)
-    stopped = _fit_quietly(MLPScratchClassifier(max_iter=best_epoch + 1, **_ES_PARAMS),
-                           X, y)
+    stopped = fit_quietly(MLPScratchClassifier(max_iter=best_epoch + 1, **_ES_PARAMS),
+                          X, y)
     assert stopped.validation_scores_ == scores[:best_epoch + 1]
     for a, b in zip(clf.coefs_ + clf.intercepts_, stopped.coefs_ + stopped.intercepts_):
         assert np.array_equal(a, b)
@@ -394,7 +385,7 @@ def test_validation_split_reproduction_matches_the_first_epoch():
     # checks _validation_split itself: after one epoch the final weights are the
     # only epoch's weights, so its recorded score is their accuracy on the split
     X, y = _overfitting_data()
-    clf = _fit_quietly(MLPScratchClassifier(max_iter=1, **_ES_PARAMS), X, y)
+    clf = fit_quietly(MLPScratchClassifier(max_iter=1, **_ES_PARAMS), X, y)
     X_val, y_val = _validation_split(X, y, _ES_PARAMS["hidden_layer_sizes"], 1)
     assert len(y_val) == 60
     assert accuracy_score(y_val, clf.predict(X_val)) == clf.validation_scores_[0]
@@ -439,8 +430,8 @@ def test_lbfgs_stopping_abnormally_warns_like_sklearn():
 def test_batch_size_larger_than_n_samples_warns_and_is_clipped():
     X, y = _blobs()
     with pytest.warns(UserWarning, match="batch_size"):
-        clipped = _fit_quietly(_small(solver="sgd", batch_size=10_000, max_iter=5), X, y)
-    exact = _fit_quietly(_small(solver="sgd", batch_size=X.shape[0], max_iter=5), X, y)
+        clipped = fit_quietly(_small(solver="sgd", batch_size=10_000, max_iter=5), X, y)
+    exact = fit_quietly(_small(solver="sgd", batch_size=X.shape[0], max_iter=5), X, y)
     assert np.array_equal(clipped.predict_proba(X), exact.predict_proba(X))
 
 
@@ -459,14 +450,14 @@ def test_nan_and_inf_in_x_are_rejected():
         _small().fit(_with(X, 3, 1, np.nan), y)
     with pytest.raises(ValueError, match="infinity"):
         _small().fit(_with(X, 2, 0, np.inf), y)
-    clf = _fit_quietly(_small(max_iter=5), X, y)
+    clf = fit_quietly(_small(max_iter=5), X, y)
     with pytest.raises(ValueError, match="NaN"):
         clf.predict(_with(X, 0, 0, np.nan))
 
 
 def test_wrong_number_of_features_at_predict():
     X, y = _blobs()
-    clf = _fit_quietly(_small(max_iter=5), X, y)
+    clf = fit_quietly(_small(max_iter=5), X, y)
     with pytest.raises(ValueError, match="4 features"):
         clf.predict(X[:, :3])
 
@@ -570,7 +561,7 @@ _DIVERGING = {
 @pytest.fixture
 def fitted():
     X, y = _blobs()
-    clf = _fit_quietly(_small(max_iter=20), X, y)
+    clf = fit_quietly(_small(max_iter=20), X, y)
     public = ["coefs_", "intercepts_", "n_iter_", "loss_curve_", "classes_",
               "n_features_in_", "loss_", "t_", "best_loss_"]
     assert all(hasattr(clf, name) for name in public)
@@ -604,7 +595,7 @@ def test_diverging_fit_raises_and_keeps_the_model(fitted, solver, warm_start):
     params, scale = _DIVERGING[solver]
     clf.set_params(warm_start=warm_start, **params)
     with pytest.raises(TrainingDivergedError) as excinfo:
-        _fit_quietly(clf, X * scale, y)
+        fit_quietly(clf, X * scale, y)
     message = str(excinfo.value)
     if solver == "lbfgs":
         assert re.search(r"L-BFGS iteration \d+", message), message
@@ -624,7 +615,7 @@ def test_failed_fit_leaves_a_new_estimator_unfitted(solver):
     failures = [
         (ValueError, lambda clf: clf.fit(_with(X, 0, 0, np.nan), y)),
         (ValueError, lambda clf: clf.fit(X, np.zeros(X.shape[0]))),
-        (TrainingDivergedError, lambda clf: _fit_quietly(clf, X * scale, y)),
+        (TrainingDivergedError, lambda clf: fit_quietly(clf, X * scale, y)),
     ]
     for error, call in failures:
         clf = _small(**params)
@@ -675,7 +666,7 @@ def test_keyboard_interrupt_mid_epoch_keeps_the_last_completed_epoch(monkeypatch
     params = dict(solver="sgd", batch_size=50, tol=0.0, random_state=0)
     # 6 batches per epoch: the 16th loss evaluation is the 4th batch of epoch 3,
     # after three updates of that epoch that must be thrown away
-    reference = _fit_quietly(_small(max_iter=2, **params), X, y)
+    reference = fit_quietly(_small(max_iter=2, **params), X, y)
     _interrupt_at_call(monkeypatch, 16)
     clf = _fit_interrupted(_small(max_iter=50, **params), X, y)
     assert clf.n_iter_ == 2 and len(clf.loss_curve_) == 2
@@ -691,7 +682,7 @@ def test_keyboard_interrupt_during_lbfgs_keeps_the_last_iteration(monkeypatch):
     X, y = _blobs(n_samples=300)
     params = dict(solver="lbfgs", tol=0.0, random_state=0)
     calls = _interrupt_at_call(monkeypatch, 10**9)  # count only
-    reference = _fit_quietly(_small(max_iter=3, **params), X, y)
+    reference = fit_quietly(_small(max_iter=3, **params), X, y)
     evaluations_for_3_iterations = calls["n"]
     _interrupt_at_call(monkeypatch, evaluations_for_3_iterations + 1)
     clf = _fit_interrupted(_small(max_iter=10**4, **params), X, y)
@@ -713,7 +704,7 @@ def test_fit_leaves_global_numpy_state_untouched(params):
     X, y = _blobs()
     err_before = np.geterr()
     random_before = np.random.get_state()
-    clf = _fit_quietly(_small(max_iter=10, **params), X, y)
+    clf = fit_quietly(_small(max_iter=10, **params), X, y)
     clf.predict_proba(X)
     clf.predict_log_proba(X)
     assert np.geterr() == err_before
@@ -726,7 +717,7 @@ def test_fit_leaves_global_numpy_state_untouched(params):
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_verbose_prints_one_progress_line_per_epoch(solver, capsys):
     X, y = _blobs()
-    clf = _fit_quietly(_small(solver=solver, max_iter=7, tol=0.0, verbose=True), X, y)
+    clf = fit_quietly(_small(solver=solver, max_iter=7, tol=0.0, verbose=True), X, y)
     lines = [line for line in capsys.readouterr().out.splitlines()
              if line.startswith("Iteration")]
     assert len(lines) == clf.n_iter_ > 0
@@ -747,10 +738,10 @@ def test_verbose_lines_start_as_sklearns(capsys):
     X, y = _blobs()
     params = dict(hidden_layer_sizes=(8,), solver="sgd", max_iter=3, tol=0.0,
                   random_state=0, verbose=True)
-    _fit_quietly(MLPClassifier(**params), X, y)
+    fit_quietly(MLPClassifier(**params), X, y)
     theirs = [line for line in capsys.readouterr().out.splitlines()
               if line.startswith("Iteration")]
-    _fit_quietly(MLPScratchClassifier(**params), X, y)
+    fit_quietly(MLPScratchClassifier(**params), X, y)
     ours = [line for line in capsys.readouterr().out.splitlines()
             if line.startswith("Iteration")]
     assert [line[:len(t)] for line, t in zip(ours, theirs)] == theirs
@@ -758,7 +749,7 @@ def test_verbose_lines_start_as_sklearns(capsys):
 
 def test_verbose_with_early_stopping_shows_validation_accuracy(capsys):
     X, y = _blobs()
-    clf = _fit_quietly(_small(max_iter=4, tol=0.0, early_stopping=True,
+    clf = fit_quietly(_small(max_iter=4, tol=0.0, early_stopping=True,
                               verbose=True), X, y)
     scores = [float(m) for m in re.findall(r"validation accuracy = (\d\.\d+)",
                                            capsys.readouterr().out)]
@@ -767,5 +758,5 @@ def test_verbose_with_early_stopping_shows_validation_accuracy(capsys):
 
 def test_not_verbose_prints_nothing(capsys):
     X, y = _blobs()
-    _fit_quietly(_small(max_iter=5), X, y)
+    fit_quietly(_small(max_iter=5), X, y)
     assert capsys.readouterr().out == ""

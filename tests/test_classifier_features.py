@@ -13,6 +13,7 @@ from sklearn.metrics import accuracy_score, f1_score, log_loss
 from sklearn.utils.class_weight import compute_sample_weight
 
 from skmlp_scratch import MLPScratchClassifier
+from conftest import fit_quietly
 
 
 def _data(n_samples=200, seed=0):
@@ -24,13 +25,6 @@ def _clf(**params):
     defaults = dict(hidden_layer_sizes=(12, 6), learning_rate_init=0.01, max_iter=15,
                     batch_size=32, random_state=0)
     return MLPScratchClassifier(**{**defaults, **params})
-
-
-def _fit(estimator, *args, **kwargs):
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(*args, **kwargs)
 
 
 def _weights(clf):
@@ -47,14 +41,14 @@ def _assert_same_weights(a, b):
 
 def test_one_activation_per_hidden_layer():
     X, y = _data()
-    clf = _fit(_clf(activation=["tanh", "relu"]), X, y)
+    clf = fit_quietly(_clf(activation=["tanh", "relu"]), X, y)
     first = clf.hidden_representation(X, layer=0)
     second = clf.hidden_representation(X, layer=1)
     assert np.abs(first).max() < 1 and first.min() < 0  # tanh
     assert second.min() == 0  # relu
     # a list of equal entries is the single value
-    _assert_same_weights(_fit(_clf(activation=["tanh", "tanh"]), X, y),
-                         _fit(_clf(activation="tanh"), X, y))
+    _assert_same_weights(fit_quietly(_clf(activation=["tanh", "tanh"]), X, y),
+                         fit_quietly(_clf(activation="tanh"), X, y))
 
 
 @pytest.mark.parametrize("params, message", [
@@ -77,21 +71,21 @@ def test_per_layer_parameters_are_checked(params, message):
 
 def test_dropout_zero_changes_nothing_and_dropout_changes_training():
     X, y = _data()
-    plain = _fit(_clf(), X, y)
-    _assert_same_weights(_fit(_clf(dropout=0.0), X, y), plain)
-    _assert_same_weights(_fit(_clf(dropout=[0.0, 0.0]), X, y), plain)
-    dropped = _fit(_clf(dropout=0.3), X, y)
+    plain = fit_quietly(_clf(), X, y)
+    _assert_same_weights(fit_quietly(_clf(dropout=0.0), X, y), plain)
+    _assert_same_weights(fit_quietly(_clf(dropout=[0.0, 0.0]), X, y), plain)
+    dropped = fit_quietly(_clf(dropout=0.3), X, y)
     assert not np.array_equal(dropped.coefs_[0], plain.coefs_[0])
     # same random_state, same masks: bit-identical
-    _assert_same_weights(_fit(_clf(dropout=0.3), X, y), dropped)
+    _assert_same_weights(fit_quietly(_clf(dropout=0.3), X, y), dropped)
     # only the second layer dropped: still a different run
-    assert not np.array_equal(_fit(_clf(dropout=[0.0, 0.5]), X, y).coefs_[0],
+    assert not np.array_equal(fit_quietly(_clf(dropout=[0.0, 0.5]), X, y).coefs_[0],
                               plain.coefs_[0])
 
 
 def test_dropout_predictions_are_deterministic_and_use_every_unit():
     X, y = _data()
-    clf = _fit(_clf(dropout=0.5, max_iter=30), X, y)
+    clf = fit_quietly(_clf(dropout=0.5, max_iter=30), X, y)
     P = clf.predict_proba(X)
     np.testing.assert_array_equal(P, clf.predict_proba(X))
     # the prediction is the plain forward pass through all units, unscaled
@@ -112,8 +106,8 @@ def test_init_draws_other_weights_and_he_scales_with_fan_in():
     X, y = _data()
     glorot = _clf(max_iter=1)
     he = _clf(max_iter=1, init="he_normal", learning_rate_init=1e-12)
-    _fit(glorot, X, y)
-    _fit(he, X, y)
+    fit_quietly(glorot, X, y)
+    fit_quietly(he, X, y)
     assert not np.array_equal(glorot.coefs_[0], he.coefs_[0])
     np.testing.assert_allclose(he.intercepts_[0], 0, atol=1e-9)
 
@@ -123,10 +117,10 @@ def test_init_draws_other_weights_and_he_scales_with_fan_in():
 
 def test_adamw_without_decay_is_adam_and_with_decay_shrinks_the_weights():
     X, y = _data()
-    adam = _fit(_clf(solver="adam", alpha=0.0), X, y)
-    _assert_same_weights(_fit(_clf(solver="adamw", weight_decay=0.0, alpha=0.0), X, y),
+    adam = fit_quietly(_clf(solver="adam", alpha=0.0), X, y)
+    _assert_same_weights(fit_quietly(_clf(solver="adamw", weight_decay=0.0, alpha=0.0), X, y),
                          adam)
-    decayed = _fit(_clf(solver="adamw", weight_decay=5.0, alpha=0.0), X, y)
+    decayed = fit_quietly(_clf(solver="adamw", weight_decay=5.0, alpha=0.0), X, y)
     norm = sum(np.sum(W ** 2) for W in decayed.coefs_)
     assert norm < 0.5 * sum(np.sum(W ** 2) for W in adam.coefs_)
 
@@ -139,7 +133,7 @@ def test_adamw_without_decay_is_adam_and_with_decay_shrinks_the_weights():
 ])
 def test_history_records_the_scheduled_learning_rate(solver, schedule, expected):
     X, y = _data()
-    clf = _fit(_clf(solver=solver, learning_rate=schedule, max_iter=8, lr_step_size=3,
+    clf = fit_quietly(_clf(solver=solver, learning_rate=schedule, max_iter=8, lr_step_size=3,
                     lr_gamma=0.5, n_iter_no_change=100), X, y)
     rates = [record["learning_rate"] for record in clf.history_]
     np.testing.assert_allclose(rates, [expected(k) for k in range(8)], rtol=1e-12)
@@ -147,7 +141,7 @@ def test_history_records_the_scheduled_learning_rate(solver, schedule, expected)
 
 def test_warm_up_ramps_linearly_into_the_schedule():
     X, y = _data()
-    clf = _fit(_clf(learning_rate="cosine", warmup_epochs=3, max_iter=8,
+    clf = fit_quietly(_clf(learning_rate="cosine", warmup_epochs=3, max_iter=8,
                     n_iter_no_change=100), X, y)
     rates = [record["learning_rate"] for record in clf.history_]
     np.testing.assert_allclose(rates[:3], [0.0025, 0.005, 0.0075], rtol=1e-12)
@@ -196,7 +190,7 @@ def test_gradient_clipping_bounds_every_step():
 def test_own_validation_set_is_recorded_every_epoch():
     X, y = _data(seed=0)
     X_val, y_val = _data(n_samples=90, seed=0)
-    clf = _fit(_clf(), X, y, X_val=X_val, y_val=y_val)
+    clf = fit_quietly(_clf(), X, y, X_val=X_val, y_val=y_val)
     assert len(clf.validation_scores_) == len(clf.validation_loss_curve_) == clf.n_iter_
     # the last record is the returned model's (no early stopping: last weights)
     assert clf.validation_scores_[-1] == pytest.approx(clf.score(X_val, y_val))
@@ -208,7 +202,7 @@ def test_own_validation_set_is_recorded_every_epoch():
 def test_early_stopping_on_own_validation_set_restores_the_best_epoch():
     X, y = _data(seed=0)
     X_val, y_val = _data(n_samples=90, seed=1)
-    clf = _fit(_clf(early_stopping=True, max_iter=60, n_iter_no_change=5,
+    clf = fit_quietly(_clf(early_stopping=True, max_iter=60, n_iter_no_change=5,
                     scoring="loss"), X, y, X_val=X_val, y_val=y_val)
     best = int(np.argmax(clf.validation_scores_))
     assert clf.best_epoch_ == best + 1
@@ -222,14 +216,14 @@ def test_early_stopping_on_own_validation_set_restores_the_best_epoch():
 def test_scoring_by_name_and_callable():
     X, y = _data()
     X_val, y_val = _data(n_samples=90, seed=1)
-    named = _fit(_clf(scoring="f1_macro"), X, y, X_val=X_val, y_val=y_val)
+    named = fit_quietly(_clf(scoring="f1_macro"), X, y, X_val=X_val, y_val=y_val)
     assert named.validation_scores_[-1] == pytest.approx(
         f1_score(y_val, named.predict(X_val), average="macro"))
 
     def errors(estimator, X, y):
         return -float(np.sum(estimator.predict(X) != y))
 
-    called = _fit(_clf(scoring=errors), X, y, X_val=X_val, y_val=y_val)
+    called = fit_quietly(_clf(scoring=errors), X, y, X_val=X_val, y_val=y_val)
     assert called.validation_scores_[-1] == errors(called, X_val, y_val)
 
 
@@ -237,7 +231,7 @@ def test_validation_sample_weights_weigh_the_score():
     X, y = _data()
     X_val, y_val = _data(n_samples=90, seed=1)
     w = np.where(y_val == 0, 5.0, 1.0)
-    clf = _fit(_clf(), X, y, X_val=X_val, y_val=y_val, sample_weight_val=w)
+    clf = fit_quietly(_clf(), X, y, X_val=X_val, y_val=y_val, sample_weight_val=w)
     assert clf.validation_scores_[-1] == pytest.approx(
         accuracy_score(y_val, clf.predict(X_val), sample_weight=w))
 
@@ -250,7 +244,7 @@ def test_validation_sample_weights_weigh_the_score():
 ])
 def test_bad_validation_input_leaves_a_fitted_estimator_unchanged(kwargs, message):
     X, y = _data()
-    clf = _fit(_clf(), X, y)
+    clf = fit_quietly(_clf(), X, y)
     before = [a.copy() for a in _weights(clf)]
     with pytest.raises(ValueError, match=message):
         clf.fit(X, y, **kwargs)
@@ -277,8 +271,8 @@ def test_balanced_class_weight_equals_the_sample_weights_it_stands_for():
     X, y = _data()
     keep = (y != 2) | (np.arange(len(y)) % 4 == 0)  # class 2 is rare
     X, y = X[keep], y[keep]
-    weighted = _fit(_clf(class_weight="balanced"), X, y)
-    explicit = _fit(_clf(), X, y, sample_weight=compute_sample_weight("balanced", y))
+    weighted = fit_quietly(_clf(class_weight="balanced"), X, y)
+    explicit = fit_quietly(_clf(), X, y, sample_weight=compute_sample_weight("balanced", y))
     _assert_same_weights(weighted, explicit)
 
 
@@ -286,8 +280,8 @@ def test_class_weight_dict_multiplies_sample_weight():
     X, y = _data()
     sw = np.random.RandomState(0).uniform(0.5, 2, size=len(y))
     cw = {0: 3.0, 1: 1.0, 2: 0.5}
-    both = _fit(_clf(class_weight=cw), X, y, sample_weight=sw)
-    product = _fit(_clf(), X, y, sample_weight=sw * np.vectorize(cw.get)(y))
+    both = fit_quietly(_clf(class_weight=cw), X, y, sample_weight=sw)
+    product = fit_quietly(_clf(), X, y, sample_weight=sw * np.vectorize(cw.get)(y))
     _assert_same_weights(both, product)
 
 
@@ -322,14 +316,14 @@ def test_max_time_with_early_stopping_keeps_the_best_weights():
 
 def test_history_is_plain_data_matching_the_curves():
     X, y = _data()
-    clf = _fit(_clf(early_stopping=True, max_iter=6, n_iter_no_change=100), X, y)
+    clf = fit_quietly(_clf(early_stopping=True, max_iter=6, n_iter_no_change=100), X, y)
     assert len(clf.history_) == 6
     assert [r["epoch"] for r in clf.history_] == list(range(1, 7))
     assert [r["train_loss"] for r in clf.history_] == clf.loss_curve_
     assert [r["val_loss"] for r in clf.history_] == clf.validation_loss_curve_
     assert all(r["epoch_time"] > 0 for r in clf.history_)
     assert all(type(v) in (int, float) for r in clf.history_ for v in r.values())
-    no_validation = _fit(_clf(max_iter=3), X, y)
+    no_validation = fit_quietly(_clf(max_iter=3), X, y)
     assert all(r["val_loss"] is None and r["val_score"] is None
                for r in no_validation.history_)
 
@@ -339,7 +333,7 @@ def test_history_is_plain_data_matching_the_curves():
 
 def test_hidden_representation_is_the_layer_output():
     X, y = _data()
-    clf = _fit(_clf(activation=["tanh", "logistic"]), X, y)
+    clf = fit_quietly(_clf(activation=["tanh", "logistic"]), X, y)
     first = np.tanh(X @ clf.coefs_[0] + clf.intercepts_[0])
     second = 1 / (1 + np.exp(-(first @ clf.coefs_[1] + clf.intercepts_[1])))
     np.testing.assert_allclose(clf.hidden_representation(X, layer=0), first, rtol=1e-12)
@@ -350,7 +344,7 @@ def test_hidden_representation_is_the_layer_output():
 @pytest.mark.parametrize("layer", [2, -3, 0.5])
 def test_hidden_representation_rejects_a_layer_that_is_not_there(layer):
     X, y = _data()
-    clf = _fit(_clf(), X, y)
+    clf = fit_quietly(_clf(), X, y)
     with pytest.raises(ValueError, match=r"layer must be an integer in \[-2, 2\)"):
         clf.hidden_representation(X, layer=layer)
 

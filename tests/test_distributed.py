@@ -2,18 +2,17 @@
 talking over loopback, through joblib's Dask backend."""
 
 import os
-import warnings
 
 import numpy as np
 import pytest
 from distributed import Client
 from joblib import parallel_config
 from sklearn.datasets import make_classification
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from skmlp_scratch import MLPScratchClassifier
 from skmlp_scratch.distributed import blas_threads, local_cluster
+from conftest import short_training
 
 # distributed warns when making its scratch folders takes over a second, which
 # on a machine busy with other jobs it sometimes does: a fact about the
@@ -37,9 +36,7 @@ def _search():
 def test_grid_search_on_dask_equals_the_sequential_search(client):
     X, y = make_classification(300, 8, n_informative=5, n_classes=3, random_state=0)
     X = X.astype(np.float32)
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with short_training():
         sequential = _search().fit(X, y)
         with parallel_config(backend="dask"):
             distributed = _search().fit(X, y)

@@ -23,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 from skmlp_scratch import MLPScratchClassifier, TrainingDivergedError
 from skmlp_scratch._activations import HIDDEN_ACTIVATIONS
 from skmlp_scratch._optimizers import OPTIMIZERS
+from conftest import short_training
 
 # problems tried by the property tests in this process, by outcome
 OUTCOMES = Counter()
@@ -90,9 +91,7 @@ def test_fit_succeeds_or_raises_a_documented_error_and_predictions_are_sane(prob
     X, y, sample_weight, params = problem
     clf = MLPScratchClassifier(**params)
     try:
-        with warnings.catch_warnings():
-            # few epochs by design: reaching max_iter is expected, not tested
-            warnings.simplefilter("ignore", ConvergenceWarning)
+        with short_training():
             # batch_size above n_samples is clipped, with a warning that says so
             warnings.filterwarnings("ignore", "batch_size=", UserWarning)
             clf.fit(X, y, sample_weight=sample_weight)
@@ -131,9 +130,7 @@ def _problem(n_samples=300, n_features=8, seed=0):
 def test_extreme_feature_scales_train_without_error_and_scaling_fixes_accuracy(scale):
     X, y = _problem()
     raw = MLPScratchClassifier(max_iter=30, random_state=0)
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with short_training():
         try:
             raw.fit(X * scale, y)
         except TrainingDivergedError as exc:  # caught, named, with the fix
@@ -152,9 +149,7 @@ def test_constant_and_duplicated_features_and_rows():
     X = np.hstack([X, np.full((len(X), 3), 7.0), X[:, :2]])  # constant, duplicated
     X = np.vstack([X, X[:50]])  # duplicated rows
     y = np.concatenate([y, y[:50]])
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with short_training():
         clf = MLPScratchClassifier(max_iter=100, random_state=0).fit(X, y)
     assert clf.score(X, y) > 0.85
 
@@ -163,9 +158,7 @@ def test_a_class_with_one_sample():
     X, y = _problem()
     y = y.copy()
     y[0] = 9  # one sample of class 9
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with short_training():
         clf = MLPScratchClassifier(max_iter=20, random_state=0).fit(X, y)
     assert 9 in clf.classes_ and clf.predict_proba(X).shape[1] == 4
     # a stratified validation split cannot hold it: a clear error says so
@@ -176,9 +169,7 @@ def test_a_class_with_one_sample():
 def test_very_wide_input_of_10000_features():
     X, y = make_classification(60, 10_000, n_informative=20, random_state=0)
     X = X.astype(np.float32)
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with short_training():
         clf = MLPScratchClassifier((16,), max_iter=20, random_state=0).fit(X, y)
     assert clf.coefs_[0].shape == (10_000, 16) and clf.coefs_[0].dtype == np.float32
     assert clf.score(X, y) > 0.9
@@ -227,9 +218,7 @@ def test_lbfgs_overflow_is_caught_and_names_the_iteration():
 
 def test_concurrent_predictions_equal_sequential_ones():
     X, y = _problem(n_samples=2000)
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with short_training():
         clf = MLPScratchClassifier((64, 32), max_iter=5, random_state=0).fit(X, y)
     chunks = np.array_split(X, 8)
     expected = [clf.predict_proba(c) for c in chunks]

@@ -7,17 +7,16 @@ step must agree to rounding error, and so must whole loss curves from the
 same ``random_state``; the scores reached must be close.
 """
 
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits, make_friedman1
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.preprocessing import StandardScaler
 
 from skmlp_scratch import MLPScratchClassifier, MLPScratchRegressor
+from conftest import short_training
 
 PAIRS = {"classifier": (MLPScratchClassifier, MLPClassifier),
          "regressor": (MLPScratchRegressor, MLPRegressor)}
@@ -64,9 +63,7 @@ def _steps_from_same_weights(X, y, sample_weight, n_steps, pair="classifier",
     """
     params = _full_batch_params(**overrides)
     ours, theirs = (cls(**params) for cls in PAIRS[pair])
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with short_training():
         ours.fit(X, y)
         theirs.fit(X, y)
         rng = np.random.RandomState(42)
@@ -134,9 +131,7 @@ def _initial_weights(estimator_class, X, y, **params):
     estimator = estimator_class(solver="sgd", momentum=0.0, learning_rate_init=1e-300,
                                 batch_size=X.shape[0], shuffle=False, max_iter=1,
                                 random_state=7, **params)
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with short_training():
         return _flat(estimator.fit(X, y))
 
 
@@ -191,9 +186,7 @@ def test_shuffled_minibatch_loss_curves_match_sklearn(pair, target, solver):
     X, y, _ = _data(target)
     params = dict(hidden_layer_sizes=(8,), solver=solver, batch_size=7,
                   learning_rate_init=0.01, max_iter=6, tol=0.0, random_state=5)
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with short_training():
         ours, theirs = (cls(**params).fit(X, y) for cls in PAIRS[pair])
     assert len(ours.loss_curve_) == len(theirs.loss_curve_) == 6
     np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
@@ -230,17 +223,22 @@ FRIEDMAN_SETTINGS = {
 }
 
 
+
+def _scores_of_both(pair, params, split):
+    """Test scores of our estimator and scikit-learn's, both trained with ``params``."""
+    X_train, X_test, y_train, y_test = split
+    # both get the same max_iter, which may end training: the scores are
+    # compared, not whether either converged
+    with short_training():
+        return [cls(**params).fit(X_train, y_train).score(X_test, y_test)
+                for cls in PAIRS[pair]]
+
+
 @pytest.mark.parametrize("solver", list(FRIEDMAN_SETTINGS))
 def test_friedman1_r2_within_two_points_of_sklearn(friedman_split, solver):
-    X_train, X_test, y_train, y_test = friedman_split
     params = dict(hidden_layer_sizes=(32,), solver=solver, random_state=0,
                   **FRIEDMAN_SETTINGS[solver])
-    with warnings.catch_warnings():
-        # both libraries get the same max_iter, which may end training: the
-        # scores are compared, not whether either converged
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        ours = MLPScratchRegressor(**params).fit(X_train, y_train).score(X_test, y_test)
-        theirs = MLPRegressor(**params).fit(X_train, y_train).score(X_test, y_test)
+    ours, theirs = _scores_of_both("regressor", params, friedman_split)
     print(f"\n[friedman1] solver={solver}: test R2 ours={ours:.4f} "
           f"sklearn={theirs:.4f} (difference {ours - theirs:+.4f})")
     assert ours > 0.8
@@ -264,15 +262,9 @@ def digits_split():
 
 @pytest.mark.parametrize("solver", list(DIGITS_SETTINGS))
 def test_digits_accuracy_within_one_point_of_sklearn(digits_split, solver):
-    X_train, X_test, y_train, y_test = digits_split
     params = dict(hidden_layer_sizes=(64,), solver=solver, random_state=0,
                   **DIGITS_SETTINGS[solver])
-    with warnings.catch_warnings():
-        # both libraries get the same max_iter, which may end training: the
-        # scores are compared, not whether either converged
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        ours = MLPScratchClassifier(**params).fit(X_train, y_train).score(X_test, y_test)
-        theirs = MLPClassifier(**params).fit(X_train, y_train).score(X_test, y_test)
+    ours, theirs = _scores_of_both("classifier", params, digits_split)
     print(f"\n[digits] solver={solver}: test accuracy ours={ours:.4f} "
           f"sklearn={theirs:.4f} (difference {ours - theirs:+.4f})")
     assert ours > 0.9

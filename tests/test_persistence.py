@@ -7,16 +7,15 @@ afresh from the saved ``random_state``.
 """
 
 import pickle
-import warnings
 
 import joblib
 import numpy as np
 import pytest
 import skops.io as sio
 from sklearn.datasets import make_classification
-from sklearn.exceptions import ConvergenceWarning
 
 from skmlp_scratch import MLPScratchClassifier
+from conftest import short_training
 
 OWN_CLASS = "skmlp_scratch._classifier.MLPScratchClassifier"
 
@@ -25,9 +24,7 @@ def _fitted(**params):
     X, y = make_classification(200, 6, n_informative=4, n_classes=3, random_state=0)
     defaults = dict(hidden_layer_sizes=(9, 5), max_iter=8, random_state=0)
     clf = MLPScratchClassifier(**{**defaults, **params})
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with short_training():
         clf.fit(X, y)
     return clf, X, y
 

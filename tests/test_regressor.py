@@ -7,15 +7,15 @@ is tested through the classifier; parity with scikit-learn's MLPRegressor is in
 """
 
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import mean_absolute_error, r2_score
 
 from skmlp_scratch import MLPScratchRegressor, TrainingDivergedError
+from conftest import fit_quietly
 
 
 def _data(n=300, seed=0, n_outputs=None):
@@ -25,13 +25,6 @@ def _data(n=300, seed=0, n_outputs=None):
     if n_outputs:
         y = np.column_stack([y * (k + 1) for k in range(n_outputs)])
     return X, y
-
-
-def _fit(reg, X, y, **kwargs):
-    with warnings.catch_warnings():
-        # few epochs by design: reaching max_iter is expected, not tested
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return reg.fit(X, y, **kwargs)
 
 
 def _small(**params):
@@ -46,7 +39,7 @@ def _small(**params):
 
 def test_one_dimensional_y_predicts_one_dimension():
     X, y = _data()
-    reg = _fit(_small(), X, y)
+    reg = fit_quietly(_small(), X, y)
     assert reg.predict(X).shape == (X.shape[0],)
     assert reg.n_outputs_ == 1 and reg.out_activation_ == "identity"
     assert r2_score(y, reg.predict(X)) > 0.8
@@ -54,7 +47,7 @@ def test_one_dimensional_y_predicts_one_dimension():
 
 def test_multi_output_y_predicts_one_column_per_output():
     X, Y = _data(n_outputs=3)
-    reg = _fit(_small(max_iter=100), X, Y)
+    reg = fit_quietly(_small(max_iter=100), X, Y)
     assert reg.predict(X).shape == (X.shape[0], 3)
     assert reg.score(X, Y) > 0.8
 
@@ -62,13 +55,13 @@ def test_multi_output_y_predicts_one_column_per_output():
 def test_column_y_warns_and_predicts_one_dimension():
     X, y = _data()
     with pytest.warns(DataConversionWarning, match="column-vector y was passed"):
-        reg = _fit(_small(max_iter=5), X, y[:, np.newaxis])
+        reg = fit_quietly(_small(max_iter=5), X, y[:, np.newaxis])
     assert reg.predict(X).shape == (X.shape[0],)
 
 
 def test_float32_input_trains_and_predicts_in_float32():
     X, y = _data()
-    reg = _fit(_small(max_iter=5), X.astype(np.float32), y)
+    reg = fit_quietly(_small(max_iter=5), X.astype(np.float32), y)
     assert all(a.dtype == np.float32 for a in reg.coefs_ + reg.intercepts_)
     assert reg.predict(X.astype(np.float32)).dtype == np.float32
 
@@ -76,8 +69,8 @@ def test_float32_input_trains_and_predicts_in_float32():
 def test_sparse_input_gives_the_dense_results():
     X, y = _data()
     X[np.abs(X) < 0.5] = 0.0
-    dense = _fit(_small(max_iter=10), X, y)
-    sparse = _fit(_small(max_iter=10), sp.csr_matrix(X), y)
+    dense = fit_quietly(_small(max_iter=10), X, y)
+    sparse = fit_quietly(_small(max_iter=10), sp.csr_matrix(X), y)
     np.testing.assert_allclose(sparse.predict(sp.csr_matrix(X)), dense.predict(X),
                                rtol=1e-10)
 
@@ -86,9 +79,9 @@ def test_pandas_input_keeps_feature_names():
     pd = pytest.importorskip("pandas")
     X, y = _data()
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    reg = _fit(_small(max_iter=5), frame, pd.Series(y))
+    reg = fit_quietly(_small(max_iter=5), frame, pd.Series(y))
     assert list(reg.feature_names_in_) == ["a", "b", "c", "d"]
-    plain = _fit(_small(max_iter=5), X, y)
+    plain = fit_quietly(_small(max_iter=5), X, y)
     np.testing.assert_array_equal(reg.predict(frame), plain.predict(X))
 
 
@@ -98,8 +91,8 @@ def test_pandas_input_keeps_feature_names():
 def test_huber_with_a_delta_beyond_every_residual_is_squared_error():
     # 0.5 r^2 inside delta: the same loss, gradient and so the same training
     X, y = _data()
-    squared = _fit(_small(max_iter=10), X, y)
-    huber = _fit(_small(loss="huber", huber_delta=1e6, max_iter=10), X, y)
+    squared = fit_quietly(_small(max_iter=10), X, y)
+    huber = fit_quietly(_small(loss="huber", huber_delta=1e6, max_iter=10), X, y)
     np.testing.assert_allclose(huber.loss_curve_, squared.loss_curve_, rtol=1e-12)
 
 
@@ -111,8 +104,8 @@ def test_robust_losses_resist_outliers_that_pull_squared_error():
     y_dirty[rng.rand(400) < 0.15] += 40.0  # one-sided gross errors
     errors = {}
     for loss in ("squared_error", "huber", "absolute_error"):
-        reg = _fit(_small(loss=loss, hidden_layer_sizes=(8,), max_iter=300), X,
-                   y_dirty)
+        reg = fit_quietly(_small(loss=loss, hidden_layer_sizes=(8,), max_iter=300), X,
+                          y_dirty)
         errors[loss] = mean_absolute_error(y, reg.predict(X))
     assert errors["huber"] < errors["squared_error"] / 3
     assert errors["absolute_error"] < errors["squared_error"] / 3
@@ -123,7 +116,7 @@ def test_poisson_predicts_positive_rates_through_the_log_link():
     X = rng.randn(600, 3)
     rate = np.exp(0.8 * X[:, 0] - 0.3 * X[:, 1])
     y = rng.poisson(rate)
-    reg = _fit(_small(loss="poisson", max_iter=150), X, y)
+    reg = fit_quietly(_small(loss="poisson", max_iter=150), X, y)
     assert reg.out_activation_ == "exp"
     predicted = reg.predict(X)
     assert np.all(predicted > 0)
@@ -148,7 +141,7 @@ def test_poisson_rejects_negative_targets_with_a_clear_error(where):
 
 def test_poisson_accepts_zero_counts():
     X, _ = _data()
-    _fit(_small(loss="poisson", max_iter=2), X, np.zeros(X.shape[0]))
+    fit_quietly(_small(loss="poisson", max_iter=2), X, np.zeros(X.shape[0]))
 
 
 def test_the_tags_ask_for_non_negative_targets_only_for_poisson():
@@ -175,13 +168,13 @@ def test_unknown_loss_names_the_choices():
 def test_validation_scores_are_r2_by_default():
     X, y = _data()
     X_val, y_val = _data(seed=1)
-    reg = _fit(_small(max_iter=1), X, y, X_val=X_val, y_val=y_val)
+    reg = fit_quietly(_small(max_iter=1), X, y, X_val=X_val, y_val=y_val)
     assert reg.validation_scores_ == [pytest.approx(r2_score(y_val, reg.predict(X_val)))]
 
 
 def test_early_stopping_restores_the_best_epoch():
     X, y = _data(n=400)
-    reg = _fit(_small(early_stopping=True, max_iter=200, n_iter_no_change=5), X, y)
+    reg = fit_quietly(_small(early_stopping=True, max_iter=200, n_iter_no_change=5), X, y)
     best = int(np.argmax(reg.validation_scores_))
     assert reg.best_epoch_ == best + 1
     assert reg.best_validation_score_ == max(reg.validation_scores_)
@@ -207,7 +200,7 @@ def test_a_huge_step_raises_training_diverged_at_the_epoch():
 
 def test_a_failed_fit_leaves_a_fitted_regressor_untouched():
     X, y = _data()
-    reg = _fit(_small(max_iter=5), X, y)
+    reg = fit_quietly(_small(max_iter=5), X, y)
     before = pickle.dumps(reg)
     reg.set_params(loss="poisson")
     with pytest.raises(ValueError, match="non-negative"):
@@ -218,15 +211,15 @@ def test_a_failed_fit_leaves_a_fitted_regressor_untouched():
 
 def test_hidden_representation_has_the_layer_width():
     X, y = _data()
-    reg = _fit(_small(hidden_layer_sizes=(8, 5), max_iter=3), X, y)
+    reg = fit_quietly(_small(hidden_layer_sizes=(8, 5), max_iter=3), X, y)
     assert reg.hidden_representation(X).shape == (X.shape[0], 5)
     assert reg.hidden_representation(X, layer=0).shape == (X.shape[0], 8)
 
 
 def test_same_random_state_is_bit_identical():
     X, y = _data()
-    a = _fit(_small(dropout=0.2), X, y)
-    b = _fit(_small(dropout=0.2), X, y)
+    a = fit_quietly(_small(dropout=0.2), X, y)
+    b = fit_quietly(_small(dropout=0.2), X, y)
     for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         np.testing.assert_array_equal(p, q)
 

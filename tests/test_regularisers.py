@@ -8,13 +8,11 @@ default and bit-identical then, reproducible, ``X`` and predictions untouched,
 and the behaviour each regulariser is for.
 """
 
-import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import make_blobs, make_classification, make_regression
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
 import skmlp_scratch._base as base_module
@@ -32,6 +30,7 @@ from skmlp_scratch._network import (
 from skmlp_scratch._training import MinibatchSource, run_epoch
 from test_losses import numeric_output_delta
 from test_network import relative_error
+from conftest import fit_quietly
 
 STEP = 1e-6
 TOLERANCE = 1e-6
@@ -56,12 +55,6 @@ def hard_targets(kind, rng, n):
 def weighted_scale(rng, n):
     w = rng.uniform(0.2, 3.0, size=n)
     return (w / w.sum())[:, np.newaxis]
-
-
-def _quiet_fit(estimator, X, y, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # few epochs: expected
-        return estimator.fit(X, y, **kwargs)
 
 
 def _assert_same_weights(a, b):
@@ -260,12 +253,12 @@ def test_zero_settings_are_bit_identical_to_the_default(solver):
     kw = dict(hidden_layer_sizes=(8,), solver=solver, max_iter=15, random_state=0)
     off = dict(label_smoothing=0.0) if solver == "lbfgs" else dict(
         label_smoothing=0.0, input_dropout=0.0, input_noise=0.0)
-    _assert_same_weights(_quiet_fit(MLPScratchClassifier(**kw, **off), X, y),
-                         _quiet_fit(MLPScratchClassifier(**kw), X, y))
+    _assert_same_weights(fit_quietly(MLPScratchClassifier(**kw, **off), X, y),
+                         fit_quietly(MLPScratchClassifier(**kw), X, y))
     Xr, yr = make_regression(n_samples=80, n_features=5, random_state=0)
     off.pop("label_smoothing")
-    _assert_same_weights(_quiet_fit(MLPScratchRegressor(**kw, **off), Xr, yr / 100),
-                         _quiet_fit(MLPScratchRegressor(**kw), Xr, yr / 100))
+    _assert_same_weights(fit_quietly(MLPScratchRegressor(**kw, **off), Xr, yr / 100),
+                         fit_quietly(MLPScratchRegressor(**kw), Xr, yr / 100))
 
 
 @pytest.mark.parametrize("Estimator", [MLPScratchClassifier, MLPScratchRegressor])
@@ -295,7 +288,7 @@ class TrainingSpy:
 def test_label_smoothing_trains_on_smoothed_targets(monkeypatch, n_classes):
     X, y = _classification_data(n_classes)
     spy = TrainingSpy(monkeypatch, "fit_stochastic")
-    clf = _quiet_fit(MLPScratchClassifier(hidden_layer_sizes=(), label_smoothing=0.2,
+    clf = fit_quietly(MLPScratchClassifier(hidden_layer_sizes=(), label_smoothing=0.2,
                                           batch_size=len(y), shuffle=False,
                                           max_iter=1, random_state=0), X, y)
     [call] = spy.calls
@@ -322,7 +315,7 @@ def test_label_smoothing_applies_to_lbfgs_and_multilabel(monkeypatch):
     X, _ = _classification_data()
     Y = (X[:, :3] > 0).astype(int)
     spy = TrainingSpy(monkeypatch, "fit_lbfgs")
-    _quiet_fit(MLPScratchClassifier(hidden_layer_sizes=(4,), solver="lbfgs",
+    fit_quietly(MLPScratchClassifier(hidden_layer_sizes=(4,), solver="lbfgs",
                                     label_smoothing=0.1, max_iter=3), X, Y)
     [call] = spy.calls
     np.testing.assert_allclose(call["Y"], 0.9 * Y + 0.05, rtol=1e-15)
@@ -331,7 +324,7 @@ def test_label_smoothing_applies_to_lbfgs_and_multilabel(monkeypatch):
 def test_validation_keeps_the_hard_targets(monkeypatch):
     X, y = _classification_data()
     spy = TrainingSpy(monkeypatch, "fit_stochastic")
-    clf = _quiet_fit(MLPScratchClassifier(hidden_layer_sizes=(4,), label_smoothing=0.3,
+    clf = fit_quietly(MLPScratchClassifier(hidden_layer_sizes=(4,), label_smoothing=0.3,
                                           early_stopping=True, max_iter=3,
                                           random_state=0), X, y)
     [call] = spy.calls
@@ -355,9 +348,9 @@ CONVERGED = dict(learning_rate_init=0.01, max_iter=300, tol=0.0,
 def test_label_smoothing_tempers_confidence_on_separable_data():
     X, y = make_blobs(n_samples=150, centers=[[-4, -4], [0, 4], [4, -4]],
                       cluster_std=0.5, random_state=0)
-    sharp = _quiet_fit(MLPScratchClassifier((16,), **CONVERGED), X, y)
-    smooth = _quiet_fit(MLPScratchClassifier((16,), label_smoothing=0.3, **CONVERGED),
-                        X, y)
+    sharp = fit_quietly(MLPScratchClassifier((16,), **CONVERGED), X, y)
+    smooth = fit_quietly(MLPScratchClassifier((16,), label_smoothing=0.3, **CONVERGED),
+                         X, y)
     assert sharp.score(X, y) == smooth.score(X, y) == 1.0
     assert sharp.predict_proba(X).max(axis=1).mean() > 0.99
     # the targets are 0.8 / 0.1 / 0.1: the winning probability stays near 0.8
@@ -369,9 +362,9 @@ def test_label_smoothing_tempers_confidence_on_separable_data():
 def test_label_smoothing_tempers_a_binary_logistic_output():
     X, y = make_blobs(n_samples=100, centers=[[-4, 0], [4, 0]], cluster_std=0.5,
                       random_state=0)
-    sharp = _quiet_fit(MLPScratchClassifier((8,), **CONVERGED), X, y)
-    smooth = _quiet_fit(MLPScratchClassifier((8,), label_smoothing=0.2, **CONVERGED),
-                        X, y)
+    sharp = fit_quietly(MLPScratchClassifier((8,), **CONVERGED), X, y)
+    smooth = fit_quietly(MLPScratchClassifier((8,), label_smoothing=0.2, **CONVERGED),
+                         X, y)
     assert sharp.score(X, y) == smooth.score(X, y) == 1.0
     assert sharp.predict_proba(X).max(axis=1).mean() > 0.99
     confidence = smooth.predict_proba(X).max(axis=1)  # the target is 0.9
@@ -398,7 +391,7 @@ def test_same_seed_same_weights_other_seed_other_weights(Estimator, setting):
 
     def fit(seed, **extra):
         kw = dict(hidden_layer_sizes=(8,), max_iter=10, batch_size=32, random_state=seed)
-        return _quiet_fit(Estimator(**kw, **{**setting, **extra}), X, y)
+        return fit_quietly(Estimator(**kw, **{**setting, **extra}), X, y)
 
     _assert_same_weights(fit(0), fit(0))
     assert not np.array_equal(fit(0).coefs_[0], fit(1).coefs_[0])
@@ -416,7 +409,7 @@ def test_fit_leaves_X_unchanged(Estimator, setting, shuffle, make_X):
     X = make_X(X)
     before = X.copy()
     # shuffle=False with one batch hands training a view of X itself
-    _quiet_fit(Estimator(hidden_layer_sizes=(8,), max_iter=3, shuffle=shuffle,
+    fit_quietly(Estimator(hidden_layer_sizes=(8,), max_iter=3, shuffle=shuffle,
                          batch_size=len(y), random_state=0, **setting), X, y)
     if sp.issparse(X):
         assert (X != before).nnz == 0
@@ -427,7 +420,7 @@ def test_fit_leaves_X_unchanged(Estimator, setting, shuffle, make_X):
 @pytest.mark.parametrize("Estimator, setting", NOISY_ESTIMATORS)
 def test_predictions_see_no_noise(Estimator, setting):
     X, y = _data_for(Estimator)
-    model = _quiet_fit(Estimator(hidden_layer_sizes=(8,), max_iter=5, random_state=0,
+    model = fit_quietly(Estimator(hidden_layer_sizes=(8,), max_iter=5, random_state=0,
                                  **setting), X, y)
     np.testing.assert_array_equal(model.predict(X), model.predict(X))
     # the plain forward pass on the clean input, written out (relu hidden layer)
@@ -458,8 +451,8 @@ def test_partial_fit_and_warm_start_use_the_regularisers(Estimator, setting):
 
     model = Estimator(hidden_layer_sizes=(8,), max_iter=4, warm_start=True,
                       random_state=0, **setting)
-    first = [W.copy() for W in _quiet_fit(model, X, y).coefs_]
-    _quiet_fit(model, X, y)
+    first = [W.copy() for W in fit_quietly(model, X, y).coefs_]
+    fit_quietly(model, X, y)
     assert len(model.loss_curve_) == 8  # the second fit went on from the first
     assert not np.array_equal(model.coefs_[0], first[0])
 
