@@ -54,6 +54,7 @@ from ._regressor import MLPScratchRegressor
 
 __all__ = [
     "NUMERIC_SCALERS",
+    "TABLE_DEFAULTS",
     "TableError",
     "final_estimator",
     "infer_task",
@@ -68,6 +69,26 @@ PANDAS_HINT = 'pip install "skmlp_scratch[tabular]"'
 # a numeric target with at most this many distinct integer values is taken
 # for class labels by infer_task
 MAX_CLASS_LEVELS = 20
+
+
+# A table has far fewer rows than MNIST: an epoch is a few dozen steps, so
+# training runs until the held-out loss stops improving (more telling than
+# the accuracy of a few hundred rows), with AdamW's decoupled weight decay;
+# benchmarks/results/tabular.md measured this against the classic settings.
+TABLE_DEFAULTS = {
+    "hidden_layer_sizes": (256, 128),
+    "max_iter": 200,
+    "batch_size": 128,
+    "early_stopping": True,
+    "solver": "adamw",
+    "scoring": "loss",
+}
+"""The network's parameters in a table pipeline, where they differ from the estimator's.
+
+:func:`make_tabular_pipeline` gives them to the network it makes when no
+estimator is passed, and ``skmlp-scratch train --dataset csv:FILE`` starts
+from them; the estimators themselves keep scikit-learn's defaults.
+"""
 
 
 class TableError(ValueError):
@@ -362,8 +383,9 @@ def make_tabular_pipeline(estimator=None, *, task="classification", log_target=F
     Parameters
     ----------
     estimator : estimator instance, default=None
-        The final step; None makes ``MLPScratchClassifier()`` or
-        ``MLPScratchRegressor()`` according to ``task``. Any scikit-learn
+        The final step; None makes an ``MLPScratchClassifier`` or
+        ``MLPScratchRegressor``, according to ``task``, with the parameters
+        of :data:`TABLE_DEFAULTS`. Any scikit-learn
         estimator works, which is how the benchmarks put scikit-learn's own
         models in the same pipeline.
     task : {"classification", "regression"}, default="classification"
@@ -399,8 +421,9 @@ def make_tabular_pipeline(estimator=None, *, task="classification", log_target=F
     if log_target and task != "regression":
         raise ValueError("log_target=True needs task='regression'")
     if estimator is None:
-        estimator = (MLPScratchClassifier() if task == "classification"
-                     else MLPScratchRegressor())
+        network_class = (MLPScratchClassifier if task == "classification"
+                         else MLPScratchRegressor)
+        estimator = network_class(**TABLE_DEFAULTS)
     if task == "regression":
         estimator = TransformedTargetRegressor(
             regressor=estimator, transformer=_target_transformer(log_target))

@@ -15,16 +15,16 @@ import pytest
 
 import skmlp_scratch._training as training_module
 from skmlp_scratch import MLPScratchClassifier, MLPScratchRegressor
-from skmlp_scratch._cli import (
-    build_parser,
+from skmlp_scratch._cli import main
+from skmlp_scratch._cli.options import (
     effective_params,
-    main,
     option_name,
     parse_layer_sizes,
     parse_value,
     summarize_parameters,
 )
-from skmlp_scratch._report import default_report_dir, format_confusion_matrix
+from skmlp_scratch._cli.parser import build_parser
+from skmlp_scratch._cli.report import default_report_dir, format_confusion_matrix
 from skmlp_scratch.datasets import load_dataset
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

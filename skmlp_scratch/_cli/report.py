@@ -27,8 +27,8 @@ from sklearn.metrics import (
     root_mean_squared_error,
 )
 
-from . import __version__
-from .tabular import final_estimator
+from .. import __version__
+from ..tabular import final_estimator
 
 PLOT_EXTRA_HINT = 'pip install "skmlp_scratch[plot]"'
 

@@ -1,0 +1,60 @@
+"""One training run of ``train``: fit, predict the test rows, report."""
+
+import sys
+import time
+import warnings
+
+from .._training import TrainingDivergedError
+from .report import CommandError, print_results, write_report
+
+
+def finish_run(run, X_train, y_train, X_test, report_dir, plots):
+    """Fit, predict the test rows, print the results and write the report.
+
+    Parameters
+    ----------
+    run : TrainingRun
+    X_train : array-like of shape (n_samples, n_features)
+    y_train : array-like of shape (n_samples,)
+    X_test : array-like of shape (n_test, n_features)
+    report_dir : Path
+    plots : bool
+    """
+    fit_model(run, X_train, y_train)
+    run.y_pred = run.model.predict(X_test)
+    print_results(run)
+    write_report(run, report_dir, plots=plots)
+
+def fit_model(run, X_train, y_train):
+    """Fit ``run.model``, recording wall time and warnings in ``run``.
+
+    Warnings are collected and printed after training as one line each,
+    rather than between progress lines with a source location a user of
+    the command line has no use for.
+
+    Parameters
+    ----------
+    run : TrainingRun
+    X_train : array-like of shape (n_samples, n_features)
+    y_train : array-like of shape (n_samples,)
+
+    Raises
+    ------
+    CommandError
+        If the estimator rejects a parameter or the data (exit code 2), or
+        training diverges (exit code 1).
+    """
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run.model.fit(X_train, y_train)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    except TrainingDivergedError as exc:
+        raise CommandError(str(exc), exit_code=1) from None
+    finally:
+        run.fit_seconds = time.perf_counter() - started
+    run.warnings = [str(w.message) for w in caught]
+    for message in run.warnings:
+        print(f"warning: {message}", file=sys.stderr)

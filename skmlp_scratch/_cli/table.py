@@ -1,0 +1,205 @@
+"""``skmlp-scratch train --dataset csv:FILE --target COLUMN``: training on a table.
+
+It reads the table, guesses the task from the target, fits the pipeline of
+:func:`skmlp_scratch.tabular.make_tabular_pipeline` on a training split,
+reports on the held-out rows and saves the pipeline whole.
+"""
+
+import sys
+from datetime import datetime
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from ..tabular import (
+    NUMERIC_SCALERS,
+    TableError,
+    infer_task,
+    make_tabular_pipeline,
+    read_table,
+)
+from .options import (
+    ESTIMATORS,
+    TABLE_DEFAULTS,
+    effective_params,
+    make_estimator,
+    parse_columns,
+    table_path,
+)
+from .report import CommandError, TrainingRun, print_parameters, report_folder
+from .run import finish_run
+
+
+def add_table_options(parser):
+    """Add the options that only a ``csv:`` data set uses to ``parser``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    """
+    group = parser.add_argument_group(
+        "tables (--dataset csv:FILE)",
+        "Numeric columns are imputed with the median and scaled; text, boolean "
+        "and category columns are one-hot encoded, rare levels pooled. Rows "
+        "without a target are dropped.")
+    group.add_argument("--target", metavar="COLUMN",
+                       help="the column to predict (required for a table)")
+    group.add_argument("--task", default="auto",
+                       choices=["auto", "classification", "regression"],
+                       help="auto: classification for a text or boolean target or "
+                            "at most 20 distinct integers, else regression "
+                            "(default: auto)")
+    group.add_argument("--log-target", action="store_true",
+                       help="regression: fit the log of a positive, skewed target")
+    group.add_argument("--drop", type=parse_columns, default=(), metavar="COLUMNS",
+                       help="comma-separated columns to leave out, such as an "
+                            "identifier")
+    group.add_argument("--test-size", type=float, default=0.2, metavar="FRACTION",
+                       help="share of rows held out for the test scores, "
+                            "stratified by class (default: 0.2)")
+    group.add_argument("--numeric", default="robust", choices=sorted(NUMERIC_SCALERS),
+                       help="scaling of numeric columns (default: robust)")
+
+def run_train_table(args):
+    """``train`` on a table: read, split, fit the pipeline, report.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    exit_code : int
+    """
+    X, y, dropped = load_table(args)
+    task = infer_task(y) if args.task == "auto" else args.task
+    check_target(y, task, args)
+    estimator_class = ESTIMATORS[task]
+    estimator = make_estimator(estimator_class,
+                               effective_params(args, estimator_class, TABLE_DEFAULTS))
+    print_parameters(estimator)
+    pipeline = make_tabular_pipeline(estimator, task=task, log_target=args.log_target,
+                                     numeric=args.numeric, dtype=args.dtype)
+    X_train, X_test, y_train, y_test = split_table(X, y, task, args.test_size,
+                                                   estimator.random_state)
+    with report_folder(args.report_dir, args.dataset, datetime.now()) as report_dir:
+        print(f"data: {args.dataset}, target {args.target!r} ({task}"
+              f"{', log' if args.log_target else ''}), {len(y_train)} training and "
+              f"{len(y_test)} test rows, {X.shape[1]} columns", flush=True)
+        if dropped:
+            print(f"note: {dropped} rows without a target value were left out")
+        table = {"target": args.target, "columns": list(X.columns),
+                 "rows_without_target": dropped, "log_target": args.log_target,
+                 "numeric_scaling": args.numeric, "test_size": args.test_size}
+        run = TrainingRun(args.dataset, pipeline, task, len(y_train), X.shape[1],
+                          np.asarray(y_test), table=table)
+        finish_run(run, X_train, y_train, X_test, report_dir, plots=not args.no_plots)
+    return 0
+
+def load_table(args):
+    """Features, target and the number of rows dropped for a missing target.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    X : pandas.DataFrame of shape (n_rows, n_columns)
+    y : pandas.Series of shape (n_rows,)
+    dropped : int
+
+    Raises
+    ------
+    CommandError
+        If the table cannot be read, or the target or a ``--drop`` column
+        is not one of its columns, or no column is left to learn from.
+    """
+    if args.target is None:
+        raise CommandError("a table needs --target COLUMN, the column to predict")
+    table = read_command_table(args.dataset)
+    unknown = [c for c in (args.target, *args.drop) if c not in table.columns]
+    if unknown:
+        raise CommandError(f"no column {unknown[0]!r} in {table_path(args.dataset)}; "
+                           f"its columns are {', '.join(map(repr, table.columns))}")
+    y = table[args.target]
+    X = table.drop(columns=[args.target, *args.drop])
+    if X.shape[1] == 0:
+        raise CommandError("no columns left to learn from besides the target")
+    keep = y.notna().to_numpy()
+    if not keep.any():
+        raise CommandError(f"the target column {args.target!r} has no values")
+    return X[keep], y[keep], int((~keep).sum())
+
+def read_command_table(dataset):
+    """:func:`~skmlp_scratch.tabular.read_table` with its errors as ``CommandError``."""
+    try:
+        return read_table(table_path(dataset))
+    except (TableError, ImportError) as exc:
+        raise CommandError(str(exc)) from None
+
+def check_target(y, task, args):
+    """Refuse a target the task cannot learn from.
+
+    Parameters
+    ----------
+    y : pandas.Series
+        Without missing values.
+    task : {"classification", "regression"}
+    args : argparse.Namespace
+
+    Raises
+    ------
+    CommandError
+        For a classification target with a single class, a regression target
+        that is not numeric, or ``--log-target`` with a non-positive target
+        or a classification.
+    """
+    if task == "classification":
+        if args.log_target:
+            raise CommandError("--log-target applies to regression; the target "
+                               f"{args.target!r} is taken for class labels "
+                               "(use --task regression if it is not)")
+        levels = y.unique()
+        if len(levels) < 2:
+            raise CommandError(f"the target {args.target!r} has one class only "
+                               f"({levels[0]!r}); a classifier needs two or more")
+        return
+    if y.dtype.kind not in "iuf":
+        raise CommandError(f"regression needs a numeric target; {args.target!r} "
+                           f"holds text such as {y.iloc[0]!r}")
+    if args.log_target and (y <= 0).any():
+        raise CommandError(f"--log-target needs a positive target; {args.target!r} "
+                           f"has values down to {y.min()!r}")
+
+def split_table(X, y, task, test_size, random_state):
+    """Hold out ``test_size`` of the rows, stratified by class where possible.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+    y : pandas.Series
+    task : {"classification", "regression"}
+    test_size : float
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    X_train, X_test, y_train, y_test
+    """
+    if not 0 < test_size < 1:
+        raise CommandError(f"--test-size must be a fraction in (0, 1); got {test_size}")
+    stratify = None
+    if task == "classification":
+        smallest = y.value_counts().min()
+        if smallest >= 2:
+            stratify = y
+        else:
+            print("note: a class has a single row, so the test split is not "
+                  "stratified", file=sys.stderr)
+    try:
+        return train_test_split(X, y, test_size=test_size, stratify=stratify,
+                                random_state=random_state)
+    except ValueError as exc:
+        raise CommandError(f"cannot split the rows into training and test: {exc}") \
+            from None
