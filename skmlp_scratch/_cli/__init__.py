@@ -23,6 +23,7 @@ from .report import CommandError
 
 __all__ = ["main"]
 
+
 def main(argv=None, *, prog=None):
     """Run the command line.
 

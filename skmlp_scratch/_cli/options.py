@@ -48,6 +48,7 @@ ALIASES = {
 
 TABLE_PREFIXES = ("csv:", "parquet:")
 
+
 def add_estimator_options(parser):
     """Add one option per parameter of either estimator to ``parser``.
 
@@ -82,9 +83,11 @@ def add_estimator_options(parser):
                            type=PARAMETER_PARSERS.get(name, parse_value),
                            metavar="VALUE", help=help_text.replace("%", "%%"))
 
+
 def option_name(parameter):
     """``--learning-rate-init`` for ``learning_rate_init``."""
     return "--" + parameter.replace("_", "-")
+
 
 def summarize_parameters(docstring):
     """First sentence of each parameter's description in a numpydoc docstring.
@@ -115,6 +118,7 @@ def summarize_parameters(docstring):
             summaries.setdefault(name, summary)
     return summaries
 
+
 def parse_value(text):
     """Read an option's text as the Python value it most plausibly means.
 
@@ -143,6 +147,7 @@ def parse_value(text):
             pass
     return text.strip()
 
+
 def parse_layer_sizes(text):
     """Read ``--hidden``: ``"256,128"`` -> (256, 128), ``""`` or ``"none"`` -> ().
 
@@ -163,12 +168,15 @@ def parse_layer_sizes(text):
         return (value,)
     return value
 
+
 # parameters whose text needs more than parse_value
 PARAMETER_PARSERS = {"hidden_layer_sizes": parse_layer_sizes}
+
 
 def parse_columns(text):
     """Read ``--drop``: ``"id, name"`` -> ("id", "name")."""
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
 
 def parse_dataset_name(text):
     """Check a ``--dataset`` value: a known name, ``idx:DIRECTORY`` or ``csv:FILE``.
@@ -189,6 +197,7 @@ def parse_dataset_name(text):
         f"unknown data set {text!r}; choose one of {', '.join(DATASETS)}, "
         "idx:DIRECTORY or csv:FILE")
 
+
 def parse_table_name(text):
     """Check a ``predict --dataset`` value: ``csv:FILE`` (or ``parquet:FILE``)."""
     if is_table_name(text):
@@ -196,14 +205,17 @@ def parse_table_name(text):
     raise argparse.ArgumentTypeError(
         f"predict reads a table: give csv:FILE, not {text!r}")
 
+
 def is_table_name(text):
     """Whether ``text`` names a table: ``csv:FILE`` or ``parquet:FILE``."""
     return any(text.startswith(prefix) and len(text) > len(prefix)
                for prefix in TABLE_PREFIXES)
 
+
 def table_path(dataset):
     """The file of a ``csv:FILE`` data set name."""
     return Path(dataset.partition(":")[2]).expanduser()
+
 
 def effective_params(args, estimator_class=MLPScratchClassifier, defaults=CLI_DEFAULTS):
     """The estimator parameters of a run: typed, else CLI, else estimator defaults.
@@ -240,6 +252,7 @@ def effective_params(args, estimator_class=MLPScratchClassifier, defaults=CLI_DE
         params["verbose"] = False
     params.update(typed)
     return params
+
 
 def make_estimator(estimator_class, params):
     """An estimator with ``params``, checked before any data is loaded.

@@ -35,6 +35,7 @@ def add_parser(commands):
     add_predict_options(parser)
     parser.set_defaults(run=run_predict)
 
+
 def add_predict_options(parser):
     """Add the ``predict`` options to ``parser``.
 
@@ -53,6 +54,7 @@ def add_predict_options(parser):
                         help="add one column of probabilities per class")
     parser.add_argument("--id", default=None, metavar="COLUMN",
                         help="copy this column to the output, to match rows")
+
 
 def run_predict(args):
     """Carry out ``predict``: load the model and the table, write the predictions.
@@ -76,6 +78,7 @@ def run_predict(args):
         predictions.insert(0, args.id, table[args.id].to_numpy())
     write_predictions(predictions, args.output)
     return 0
+
 
 def load_model(path):
     """A fitted model saved by ``train``, from a ``.skops`` or ``.joblib`` file.
@@ -105,6 +108,7 @@ def load_model(path):
                            "saved by 'skmlp-scratch train'")
     return model
 
+
 def load_joblib(path):
     """Unpickle ``path`` with joblib: trusted files only (see ``UNSAFE_MODEL_NOTE``)."""
     import joblib
@@ -115,9 +119,11 @@ def load_joblib(path):
         raise CommandError(f"{path} is not a readable joblib model file "
                            f"({type(exc).__name__}: {exc})") from None
 
+
 # the packages whose types a .skops model may contain: ours, scikit-learn and
 # the array libraries they store their state in
 TRUSTED_PACKAGES = ("skmlp_scratch", "sklearn", "numpy", "scipy")
+
 
 def load_skops(path):
     """Load ``path`` with skops.io, trusting only the types of ``TRUSTED_PACKAGES``.
@@ -144,6 +150,7 @@ def load_skops(path):
         raise CommandError(f"refusing to load {path}: it holds types from outside "
                            f"scikit-learn and skmlp_scratch: {', '.join(foreign)}")
     return skops.io.load(path, trusted=untrusted)
+
 
 def select_model_columns(model, table, keep=None):
     """The columns of ``table`` that ``model`` was fitted on, in its order.
@@ -182,6 +189,7 @@ def select_model_columns(model, table, keep=None):
               f"{', '.join(map(repr, extra))}", file=sys.stderr)
     return table[list(needed)]
 
+
 def prediction_table(model, X, proba=False):
     """One ``prediction`` column, and a ``proba_<class>`` column per class if asked.
 
@@ -206,6 +214,7 @@ def prediction_table(model, X, proba=False):
         for k, label in enumerate(model.classes_):
             predictions[f"proba_{label}"] = probabilities[:, k]
     return predictions
+
 
 def write_predictions(predictions, output):
     """Write the predictions as CSV to ``output``, or to standard output if None."""

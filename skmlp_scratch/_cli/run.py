@@ -25,6 +25,7 @@ def finish_run(run, X_train, y_train, X_test, report_dir, plots):
     print_results(run)
     write_report(run, report_dir, plots=plots)
 
+
 def fit_model(run, X_train, y_train):
     """Fit ``run.model``, recording wall time and warnings in ``run``.
 

@@ -60,6 +60,7 @@ def add_table_options(parser):
     group.add_argument("--numeric", default="robust", choices=sorted(NUMERIC_SCALERS),
                        help="scaling of numeric columns (default: robust)")
 
+
 def run_train_table(args):
     """``train`` on a table: read, split, fit the pipeline, report.
 
@@ -96,6 +97,7 @@ def run_train_table(args):
         finish_run(run, X_train, y_train, X_test, report_dir, plots=not args.no_plots)
     return 0
 
+
 def load_table(args):
     """Features, target and the number of rows dropped for a missing target.
 
@@ -131,12 +133,14 @@ def load_table(args):
         raise CommandError(f"the target column {args.target!r} has no values")
     return X[keep], y[keep], int((~keep).sum())
 
+
 def read_command_table(dataset):
     """:func:`~skmlp_scratch.tabular.read_table` with its errors as ``CommandError``."""
     try:
         return read_table(table_path(dataset))
     except (TableError, ImportError) as exc:
         raise CommandError(str(exc)) from None
+
 
 def check_target(y, task, args):
     """Refuse a target the task cannot learn from.
@@ -171,6 +175,7 @@ def check_target(y, task, args):
     if args.log_target and (y <= 0).any():
         raise CommandError(f"--log-target needs a positive target; {args.target!r} "
                            f"has values down to {y.min()!r}")
+
 
 def split_table(X, y, task, test_size, random_state):
     """Hold out ``test_size`` of the rows, stratified by class where possible.

@@ -78,6 +78,7 @@ def add_run_options(parser):
     group.add_argument("--no-plots", action="store_true",
                        help="write no figures")
 
+
 def run_train(args):
     """Carry out ``train``: load, fit, evaluate, print and write the report.
 
@@ -104,11 +105,13 @@ def run_train(args):
         finish_run(run, X_train, y_train, X_test, report_dir, plots=not args.no_plots)
     return 0
 
+
 def check_no_table_options(args):
     """Refuse ``--target`` and its kin with a data set that is not a table."""
     if args.target is not None or args.log_target or args.drop:
         raise CommandError("--target, --log-target and --drop apply to a table "
                            "(--dataset csv:FILE)")
+
 
 def load_data(args):
     """``X_train, X_test, y_train, y_test`` of an image ``--dataset``.
