@@ -15,6 +15,7 @@ from skmlp_scratch import MLPScratchClassifier, MLPScratchRegressor
 from skmlp_scratch.tabular import (
     NUMERIC_SCALERS,
     TableError,
+    TableWarning,
     final_estimator,
     infer_task,
     make_preprocessor,
@@ -64,7 +65,8 @@ def test_missing_pandas_says_how_to_install_it(tmp_path, monkeypatch):
 
 def test_missing_values_written_as_na_are_not_mixed_text(tmp_path):
     (tmp_path / "t.csv").write_text("x,y\n1,a\nNA,b\n,c\n4.5,d\n")
-    table = read_table(tmp_path / "t.csv")
+    with pytest.warns(TableWarning, match=r"column 'x': 'NA' read as missing"):
+        table = read_table(tmp_path / "t.csv")
     assert table["x"].dtype.kind == "f" and table["x"].isna().sum() == 2
 
 

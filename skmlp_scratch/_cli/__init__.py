@@ -17,7 +17,9 @@ values or unusable data or model, 130 interrupted outside of ``fit``.
 
 import os
 import sys
+import warnings
 
+from ..tabular import one_line
 from .parser import build_parser
 from .report import CommandError
 
@@ -47,7 +49,9 @@ def main(argv=None, *, prog=None):
     except SystemExit as exc:  # argparse exits on --help and on usage errors
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            show_warnings_as_lines()
+            return args.run(args)
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -61,3 +65,22 @@ def main(argv=None, *, prog=None):
         # while loading data or writing the report
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def show_warnings_as_lines():
+    """Show each warning once, as ``warning: message`` on stderr.
+
+    A user of the command line has no use for the file and line a warning
+    was raised at. Deprecation warnings, addressed to programmers, stay
+    hidden. Call it inside ``warnings.catch_warnings()``, which restores
+    the filters and the display when it exits.
+    """
+    warnings.simplefilter("default")
+    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", PendingDeprecationWarning)
+    warnings.showwarning = print_warning
+
+
+def print_warning(message, category, filename, lineno, file=None, line=None):
+    """A ``warnings.showwarning`` that prints ``warning: message`` on one line."""
+    print(f"warning: {one_line(message)}", file=sys.stderr)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from .._classifier import MLPScratchClassifier
 from .._regressor import MLPScratchRegressor
-from ..tabular import final_estimator
+from ..tabular import categorical_columns, final_estimator
 from .options import parse_table_name
 from .report import CommandError
-from .table import read_command_table
+from .table import add_reading_options, read_command_table
 
 UNSAFE_MODEL_NOTE = (
     "A .joblib or pickle model runs code when it is loaded: load one only if "
@@ -54,6 +54,8 @@ def add_predict_options(parser):
                         help="add one column of probabilities per class")
     parser.add_argument("--id", default=None, metavar="COLUMN",
                         help="copy this column to the output, to match rows")
+    add_reading_options(parser.add_argument_group(
+        "reading the table", "The model's categorical columns are always read as text."))
 
 
 def run_predict(args):
@@ -68,7 +70,11 @@ def run_predict(args):
     exit_code : int
     """
     model = load_model(args.model)
-    table = read_command_table(args.dataset)
+    # the model's categorical columns stay text: codes such as "007" keep
+    # their leading zeros, and a column of codes that happen to be numbers
+    # here is not taken for a numeric one
+    table = read_command_table(args.dataset, args, categorical=[
+        c for c in categorical_columns(model) if c != args.id])
     X = select_model_columns(model, table, keep=args.id)
     try:
         predictions = prediction_table(model, X, proba=args.proba)

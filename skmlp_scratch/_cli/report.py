@@ -28,7 +28,7 @@ from sklearn.metrics import (
 )
 
 from .. import __version__
-from ..tabular import final_estimator
+from ..tabular import final_estimator, one_line
 
 PLOT_EXTRA_HINT = 'pip install "skmlp_scratch[plot]"'
 
@@ -37,7 +37,9 @@ class CommandError(Exception):
     """A failure to report as one line on stderr, with the exit code to return."""
 
     def __init__(self, message, exit_code=2):
-        super().__init__(message)
+        # one line whatever it quotes: a multi-line message of scikit-learn's,
+        # a huge cell
+        super().__init__(one_line(message))
         self.exit_code = exit_code
 
 

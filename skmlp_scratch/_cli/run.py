@@ -4,11 +4,13 @@ import sys
 import time
 import warnings
 
+from sklearn.base import clone
+
 from .._training import TrainingDivergedError
 from .report import CommandError, print_results, write_report
 
 
-def finish_run(run, X_train, y_train, X_test, report_dir, plots):
+def finish_run(run, X_train, y_train, X_test, report_dir, plots, refit_on=None):
     """Fit, predict the test rows, print the results and write the report.
 
     Parameters
@@ -19,10 +21,19 @@ def finish_run(run, X_train, y_train, X_test, report_dir, plots):
     X_test : array-like of shape (n_test, n_features)
     report_dir : Path
     plots : bool
+    refit_on : tuple (X, y) or None, default=None
+        Every row: once the test scores are printed, the model is fitted
+        again on these with the same parameters, and that model is saved.
     """
     fit_model(run, X_train, y_train)
     run.y_pred = run.model.predict(X_test)
     print_results(run)
+    if refit_on is not None:
+        X, y = refit_on
+        print(f"\nrefitting on all {len(y)} rows; the saved model is that one, the "
+              "scores above are the model's fitted without the test rows", flush=True)
+        run.model = clone(run.model)
+        fit_model(run, X, y)
     write_report(run, report_dir, plots=plots)
 
 

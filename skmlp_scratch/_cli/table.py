@@ -6,17 +6,22 @@ reports on the held-out rows and saves the pipeline whole.
 """
 
 import sys
+import warnings
 from datetime import datetime
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
 from ..tabular import (
+    MISSING_MARKERS,
     NUMERIC_SCALERS,
     TableError,
     infer_task,
     make_tabular_pipeline,
     read_table,
+    short_list,
+    suspect_columns,
 )
 from .options import (
     ESTIMATORS,
@@ -59,6 +64,36 @@ def add_table_options(parser):
                             "stratified by class (default: 0.2)")
     group.add_argument("--numeric", default="robust", choices=sorted(NUMERIC_SCALERS),
                        help="scaling of numeric columns (default: robust)")
+    group.add_argument("--refit", action="store_true",
+                       help="after the report, fit the model again on every row, "
+                            "test rows included, and save that one (metrics.json "
+                            "records which rows the saved model saw)")
+    add_reading_options(group)
+
+
+def add_reading_options(group):
+    """Add the options that say how to read a CSV table to ``group``.
+
+    Parameters
+    ----------
+    group : argparse._ArgumentGroup
+    """
+    group.add_argument("--categorical", type=parse_columns, default=(),
+                       metavar="COLUMNS",
+                       help="comma-separated columns to keep as text although they "
+                            "hold numbers, such as codes or zip codes")
+    group.add_argument("--na-values", type=parse_columns, default=(), metavar="TEXTS",
+                       help="comma-separated cell texts that mean missing, besides "
+                            "the empty field and " + ", ".join(
+                                repr(marker) for marker in MISSING_MARKERS if marker))
+    group.add_argument("--thousands", default=None, metavar="CHAR",
+                       help="thousands separator of numbers written as text, e.g. , "
+                            "(default: detected per column)")
+    group.add_argument("--decimal", default=None, metavar="CHAR",
+                       help="decimal mark of numbers written as text, e.g. , "
+                            "(default: detected per column)")
+    group.add_argument("--encoding", default="utf-8",
+                       help="text encoding of the CSV file (default: utf-8)")
 
 
 def run_train_table(args):
@@ -75,6 +110,7 @@ def run_train_table(args):
     X, y, dropped = load_table(args)
     task = infer_task(y) if args.task == "auto" else args.task
     check_target(y, task, args)
+    report_suspect_columns(X)
     estimator_class = ESTIMATORS[task]
     estimator = make_estimator(estimator_class,
                                effective_params(args, estimator_class, TABLE_DEFAULTS))
@@ -83,6 +119,7 @@ def run_train_table(args):
                                      numeric=args.numeric, dtype=args.dtype)
     X_train, X_test, y_train, y_test = split_table(X, y, task, args.test_size,
                                                    estimator.random_state)
+    check_scalable(pipeline, X_train, args.numeric)
     with report_folder(args.report_dir, args.dataset, datetime.now()) as report_dir:
         print(f"data: {args.dataset}, target {args.target!r} ({task}"
               f"{', log' if args.log_target else ''}), {len(y_train)} training and "
@@ -91,10 +128,14 @@ def run_train_table(args):
             print(f"note: {dropped} rows without a target value were left out")
         table = {"target": args.target, "columns": list(X.columns),
                  "rows_without_target": dropped, "log_target": args.log_target,
-                 "numeric_scaling": args.numeric, "test_size": args.test_size}
+                 "numeric_scaling": args.numeric, "test_size": args.test_size,
+                 # which rows the saved model saw: all (--refit) or the training split
+                 "saved_model_rows": len(y) if args.refit else len(y_train)}
         run = TrainingRun(args.dataset, pipeline, task, len(y_train), X.shape[1],
                           np.asarray(y_test), table=table)
-        finish_run(run, X_train, y_train, X_test, report_dir, plots=not args.no_plots)
+        refit_on = (X, y) if args.refit else None
+        finish_run(run, X_train, y_train, X_test, report_dir, plots=not args.no_plots,
+                   refit_on=refit_on)
     return 0
 
 
@@ -119,11 +160,12 @@ def load_table(args):
     """
     if args.target is None:
         raise CommandError("a table needs --target COLUMN, the column to predict")
-    table = read_command_table(args.dataset)
-    unknown = [c for c in (args.target, *args.drop) if c not in table.columns]
+    table = read_command_table(args.dataset, args)
+    unknown = [c for c in (args.target, *args.drop, *args.categorical)
+               if c not in table.columns]
     if unknown:
         raise CommandError(f"no column {unknown[0]!r} in {table_path(args.dataset)}; "
-                           f"its columns are {', '.join(map(repr, table.columns))}")
+                           f"its columns are {short_list(table.columns)}")
     y = table[args.target]
     X = table.drop(columns=[args.target, *args.drop])
     if X.shape[1] == 0:
@@ -131,15 +173,86 @@ def load_table(args):
     keep = y.notna().to_numpy()
     if not keep.any():
         raise CommandError(f"the target column {args.target!r} has no values")
-    return X[keep], y[keep], int((~keep).sum())
+    # without its gaps, a column of True/False read as objects is boolean
+    return X[keep], y[keep].infer_objects(), int((~keep).sum())
 
 
-def read_command_table(dataset):
-    """:func:`~skmlp_scratch.tabular.read_table` with its errors as ``CommandError``."""
+def read_command_table(dataset, args, categorical=()):
+    """:func:`~skmlp_scratch.tabular.read_table` with its errors as ``CommandError``.
+
+    Parameters
+    ----------
+    dataset : str
+        ``csv:FILE`` or ``parquet:FILE``.
+    args : argparse.Namespace
+        The options of :func:`add_reading_options`.
+    categorical : sequence of str, default=()
+        Columns to read as text besides ``args.categorical``.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+    """
     try:
-        return read_table(table_path(dataset))
+        return read_table(table_path(dataset), na_values=args.na_values,
+                          categorical=[*args.categorical, *categorical],
+                          thousands=args.thousands, decimal=args.decimal,
+                          encoding=args.encoding)
     except (TableError, ImportError) as exc:
         raise CommandError(str(exc)) from None
+
+
+def report_suspect_columns(X):
+    """Print a note naming the columns that look like dates or identifiers."""
+    suspects = suspect_columns(X)
+    if suspects:
+        described = "; ".join(f"{column!r}: {reason}" for column, reason in
+                              list(suspects.items())[:8])
+        names = ",".join(list(suspects)[:8])
+        print(f"note: columns that are one-hot encoded as categories but look like "
+              f"dates or identifiers ({described}); if they carry no signal, leave "
+              f"them out with --drop {names}", file=sys.stderr)
+
+
+def check_scalable(pipeline, X_train, numeric):
+    """Refuse numeric columns that the preprocessing cannot turn into finite inputs.
+
+    A value of 1e200 squares to infinity in ``StandardScaler``'s variance,
+    and an infinite cell stays infinite; both would reach the network as
+    NaN or infinity and fail with a message about the network's input
+    rather than the table's column.
+
+    Parameters
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+        From :func:`~skmlp_scratch.tabular.make_tabular_pipeline`, unfitted.
+    X_train : pandas.DataFrame
+    numeric : str
+        The ``--numeric`` scaling, for the message.
+
+    Raises
+    ------
+    CommandError
+        Naming the first column at fault and its largest magnitude.
+    """
+    numbers = X_train.select_dtypes("number")
+    infinite = [c for c in numbers.columns if np.isinf(numbers[c]).any()]
+    if infinite:
+        raise CommandError(f"column {infinite[0]!r} holds infinite values; write them "
+                           "as missing (an empty field) or as finite numbers")
+    preprocessor = clone(pipeline.named_steps["preprocess"])
+    with warnings.catch_warnings():
+        # the overflow is reported below, by column
+        warnings.simplefilter("ignore", RuntimeWarning)
+        inputs = preprocessor.fit_transform(X_train)
+    finite = np.isfinite(inputs).all(axis=0)
+    if not finite.all():
+        name = preprocessor.get_feature_names_out()[np.argmin(finite)]
+        largest = np.abs(numbers[name]).max() if name in numbers else float("nan")
+        raise CommandError(
+            f"column {name!r} has values too large to scale with --numeric {numeric} "
+            f"(up to {largest:.3g}); use --numeric robust, which bounds outliers, or "
+            "rescale the column")
 
 
 def check_target(y, task, args):

@@ -1,0 +1,211 @@
+"""Reading real-world CSV files: nothing silent, each reading named or refused."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skmlp_scratch.tabular import (
+    TableError,
+    TableWarning,
+    one_line,
+    read_table,
+    short_list,
+    suspect_columns,
+)
+
+
+def write(tmp_path, text, name="t.csv", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def read_quietly(path, **options):
+    """``read_table`` that fails if it warns: the reading needed no guess."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return read_table(path, **options)
+
+
+# ------------------------------------------------ numbers written as text
+
+
+@pytest.mark.parametrize("cells, expected, reading", [
+    (['"12,345"', '"1,234,567"', "999"], [12345, 1234567, 999],
+     "commas between thousands$"),
+    (['"12,345.5"', '"2,000"', "7.25"], [12345.5, 2000, 7.25],
+     "commas between thousands and decimal points"),
+    (['"3,5"', '"12,345"', "7"], [3.5, 12.345, 7], "decimal commas"),
+    (["1 234", "12 345 678", "5"], [1234, 12345678, 5], "spaces between thousands$"),
+    (['"1.234,5"', '"2,25"', "3"], [1234.5, 2.25, 3],
+     "points between thousands and decimal commas"),
+])
+def test_formatted_numbers_are_read_as_numbers_with_a_warning(tmp_path, cells,
+                                                            expected, reading):
+    path = write(tmp_path, "x,y\n" + "".join(f"{c},a\n" for c in cells))
+    with pytest.warns(TableWarning, match=f"column 'x' read as numbers written with "
+                                          f"{reading}"):
+        table = read_table(path)
+    assert table["x"].dtype.kind in "if"
+    np.testing.assert_allclose(table["x"], expected)
+
+
+def test_numbers_two_formats_fit_are_refused_naming_both(tmp_path):
+    path = write(tmp_path, 'price,y\n"12,345",a\n"50,123",b\n')
+    with pytest.raises(TableError, match=r"column 'price' holds numbers such as "
+                                         r"'12,345' that read two ways: commas between "
+                                         r"thousands or decimal commas.*--thousands"):
+        read_table(path)
+
+
+@pytest.mark.parametrize("options, expected", [
+    ({"thousands": ","}, [12345, 50123]),
+    ({"decimal": ","}, [12.345, 50.123]),
+])
+def test_the_user_settles_an_ambiguous_format(tmp_path, options, expected):
+    path = write(tmp_path, 'price,y\n"12,345",a\n"50,123",b\n')
+    with pytest.warns(TableWarning, match="read as numbers"):
+        table = read_table(path, **options)
+    np.testing.assert_allclose(table["price"], expected)
+
+
+def test_a_target_of_formatted_prices_is_refused_until_its_format_is_named(tmp_path):
+    # "12,000" is twelve thousand or twelve with a decimal comma: no guess
+    prices = ['"12,000"', '"13,500"', '"9,750"', '"21,000"']
+    path = write(tmp_path, "rooms,price\n" + "".join(
+        f"{k},{p}\n" for k, p in enumerate(prices)))
+    with pytest.raises(TableError, match="column 'price'.*read two ways"):
+        read_table(path)
+    with pytest.warns(TableWarning, match="'price' read as numbers"):
+        table = read_table(path, thousands=",")
+    assert table["price"].tolist() == [12000, 13500, 9750, 21000]
+
+
+def test_text_with_numbers_is_still_refused_as_mixed(tmp_path):
+    path = write(tmp_path, "x,y\n12,a\nunknown,b\n7,c\n")
+    with pytest.raises(TableError, match=r"column 'x' mixes numbers and text "
+                                         r"\(e.g. '12' and 'unknown'\).*--na-values"):
+        read_table(path)
+
+
+def test_na_values_name_more_missing_markers(tmp_path):
+    path = write(tmp_path, "x,y\n12,a\nunknown,b\n7,c\n")
+    table = read_quietly(path, na_values=["unknown"])
+    assert table["x"].isna().tolist() == [False, True, False]
+
+
+# ------------------------------------------------------------ missing cells
+
+
+def test_na_is_a_level_in_text_and_missing_among_numbers(tmp_path):
+    path = write(tmp_path, "region,sales\nNA,5\nEU,NA\nNA,7\nnull,8\n")
+    with pytest.warns(TableWarning, match="column 'sales': 'NA' read as missing"):
+        table = read_table(path)
+    assert table["region"].tolist()[:3] == ["NA", "EU", "NA"]
+    assert pd.isna(table["region"].iloc[3])  # "null" means missing everywhere
+    assert table["sales"].isna().tolist() == [False, True, False, False]
+
+
+# ------------------------------------------------------------- text cells
+
+
+def test_surrounding_spaces_do_not_make_new_levels_or_names(tmp_path):
+    path = write(tmp_path, " answer , x\nyes,1\nyes ,2\n  no,3\n")
+    table = read_quietly(path)
+    assert list(table.columns) == ["answer", "x"]
+    assert table["answer"].tolist() == ["yes", "yes", "no"]
+
+
+def test_codes_with_leading_zeros_stay_text(tmp_path):
+    path = write(tmp_path, "code,x\n007,1\n012,2\n120,3\n")
+    with pytest.warns(TableWarning, match="column 'code' holds codes with leading zeros"):
+        table = read_table(path)
+    assert table["code"].tolist() == ["007", "012", "120"]
+
+
+def test_categorical_columns_stay_text_as_written(tmp_path):
+    path = write(tmp_path, "class,x\n1,1\n2,2\n10,3\n")
+    table = read_quietly(path, categorical=["class"])
+    assert table["class"].tolist() == ["1", "2", "10"]
+    assert table["x"].dtype == np.int64
+
+
+# ------------------------------------------------------------------ header
+
+
+def test_repeated_column_names_are_refused(tmp_path):
+    path = write(tmp_path, "y,x,y\n1,2,3\n")
+    with pytest.raises(TableError, match="more than one column named 'y'"):
+        read_table(path)
+
+
+def test_names_repeated_after_stripping_are_refused(tmp_path):
+    path = write(tmp_path, "y,x,y \n1,2,3\n")
+    with pytest.raises(TableError, match="more than one column named 'y'"):
+        read_table(path)
+
+
+def test_a_nameless_column_is_named_by_its_position(tmp_path):
+    path = write(tmp_path, ",x,y\n0,2,3\n1,4,5\n")
+    with pytest.warns(TableWarning, match="column 1 .* has no name; it is called "
+                                          "'unnamed_1'"):
+        table = read_table(path)
+    assert list(table.columns) == ["unnamed_1", "x", "y"]
+
+
+# --------------------------------------------------- separators, encodings
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_the_field_separator_is_found(tmp_path, delimiter):
+    rows = [["a", "b", "label"], ["1", "2,5", "x"], ["3", "4,5", "y"]]
+    path = write(tmp_path, "".join(delimiter.join(row) + "\n" for row in rows))
+    with pytest.warns(TableWarning, match="decimal commas"):
+        table = read_table(path)
+    assert list(table.columns) == ["a", "b", "label"]
+    assert table["b"].tolist() == [2.5, 4.5]
+
+
+def test_a_file_in_another_encoding_names_it(tmp_path):
+    path = write(tmp_path, "city,x\nZürich,1\nGenève,2\n", encoding="latin-1")
+    with pytest.raises(TableError, match=r"is not utf-8 text \(byte 0xfc.*--encoding"):
+        read_table(path)
+    assert read_quietly(path, encoding="latin-1")["city"].tolist() == ["Zürich",
+                                                                        "Genève"]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_name(tmp_path):
+    path = write(tmp_path, "x,y\n1,2\n", encoding="utf-8-sig")
+    assert list(read_quietly(path).columns) == ["x", "y"]
+
+
+# ------------------------------------------------------- suspect columns
+
+
+def test_dates_and_identifiers_are_named():
+    n = 30
+    table = pd.DataFrame({
+        "when": [f"2024-01-{day:02d}" for day in range(1, n + 1)],
+        "id": [f"c{k:04d}" for k in range(n)],
+        "colour": ["red", "blue", "green"] * (n // 3),
+        "x": np.arange(n, dtype=float)})
+    assert suspect_columns(table) == {"when": "dates",
+                                      "id": "a different value in every row"}
+
+
+# ----------------------------------------------------------------- messages
+
+
+def test_messages_fit_on_one_line_and_keep_their_end():
+    text = "first line\nsecond " + "x" * 5000 + " what to do"
+    line = one_line(text, limit=200)
+    assert "\n" not in line and len(line) <= 200
+    assert line.startswith("first line second") and line.endswith("what to do")
+
+
+def test_long_lists_and_values_are_shortened():
+    assert short_list(range(3)) == "0, 1, 2"
+    assert short_list(range(160)).endswith("and 152 more")
+    assert len(short_list(["y" * 100_000])) < 50
