@@ -125,6 +125,11 @@ NUMBER_FORMATS = ((",", "."), (" ", "."), (" ", ","), (".", ","), ("", ","))
 
 SNIFF_BYTES = 64 * 1024
 
+# a column of numbers with at most this share of other text is taken for a
+# numeric column with stray markers, and refused rather than one-hot encoded;
+# with more text (none, some, 2, 5 years of experience) the numbers are levels
+STRAY_TEXT_SHARE = 0.05
+
 
 class TableWarning(UserWarning):
     """A table read differently from its literal text, or with a suspicious column."""
@@ -147,7 +152,10 @@ def read_table(path, *, na_values=(), categorical=(), thousands=None, decimal=No
     - a column of numbers becomes numeric, also when they are written with
       thousands separators (``12,345``, ``1 234``) or decimal commas
       (``3,5``), if only one reading fits; integer codes with leading zeros
-      (``007``) and the ``categorical`` columns stay text.
+      (``007``) and the ``categorical`` columns stay text;
+    - a column of numbers with a few other texts (at most 5 %) is refused,
+      as a numeric column with an unknown missing marker; with more text,
+      its values are categories.
 
     Parameters
     ----------
@@ -186,8 +194,9 @@ def read_table(path, *, na_values=(), categorical=(), thousands=None, decimal=No
     -----
     TableWarning
         For each column read as numbers from formatted text, with gaps
-        marked ``NA`` or ``?``, or kept as text for its leading zeros, and
-        for a column without a name.
+        marked ``NA`` or ``?``, kept as text for its leading zeros or as
+        categories for its mix of numbers and text, and for a column
+        without a name.
 
     Examples
     --------
@@ -370,11 +379,15 @@ def type_column(values, name, *, keep_text=False, thousands=None, decimal=None):
         if formatted is not None:
             return _numbers(pd, values, formatted)
         if parsed.any():
-            raise TableError(
-                f"column {name!r} mixes numbers and text (e.g. "
-                f"{short_repr(text[parsed].iloc[0])} and {short_repr(text[~parsed].iloc[0])}); "
-                "mark missing values with an empty field or name the marker with "
-                "--na-values, or make every value text")
+            example = (f"e.g. {short_repr(text[parsed].iloc[0])} and "
+                       f"{short_repr(text[~parsed].iloc[0])}")
+            if parsed.mean() > 1 - STRAY_TEXT_SHARE:
+                raise TableError(
+                    f"column {name!r} mixes numbers and text ({example}); mark "
+                    "missing values with an empty field or name the marker with "
+                    "--na-values, or keep the column as categories with --categorical")
+            warnings.warn(f"column {name!r} mixes numbers and text ({example}); its "
+                          "values are encoded as categories", TableWarning, stacklevel=3)
         return values
     leading_zero = text.str.match(r"[+-]?0\d")
     if leading_zero.any():

@@ -167,7 +167,7 @@ def test_infinite_cells_name_their_column(tmp_path):
 def test_a_huge_cell_gives_a_short_line(tmp_path):
     table = toy_table()
     table["size"] = table["size"].astype(object)
-    table.loc[5, "size"] = "y" * 100_000
+    table.loc[5, "size"] = "y" * 100_000  # one stray text among numbers
     table.to_csv(tmp_path / "t.csv", index=False)
     code, _, err = train(tmp_path / "t.csv", tmp_path / "run", "--target", "label")
     assert code == 2 and "column 'size' mixes numbers and text" in error_line(err)

@@ -208,7 +208,8 @@ def test_predict_keeps_the_id_handles_unseen_levels_and_ignores_extra_columns(
     (None, "no such file"),
     ("", "is empty"),
     ("a,b,label\n", "has a header but no data rows"),
-    ("size,label\n1,x\nunknown,y\n3,x\n", "column 'size' mixes numbers and text"),
+    ("size,label\n" + "1,x\n3,y\n" * 20 + "unknown,y\n",
+     "column 'size' mixes numbers and text"),
 ])
 def test_unusable_file_exits_2_without_a_folder(tmp_path, content, message):
     path = tmp_path / "data.csv"
