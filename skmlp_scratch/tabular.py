@@ -803,24 +803,25 @@ def _checked_log(y):
     return np.log(y)
 
 
-def categorical_columns(model):
-    """The columns a fitted tabular pipeline one-hot encodes.
+def fitted_columns(model, part):
+    """The columns one part of a fitted tabular pipeline's preprocessor takes.
 
     Parameters
     ----------
     model : estimator
         A fitted pipeline from :func:`make_tabular_pipeline`, or any other
         estimator.
+    part : {"numeric", "categorical"}
+        The part of :func:`make_preprocessor`'s ``ColumnTransformer``.
 
     Returns
     -------
     columns : list of str
-        The columns of the preprocessor's ``"categorical"`` part; empty for
-        a model without one.
+        Empty for a model without that part.
     """
     preprocessor = getattr(model, "named_steps", {}).get("preprocess")
     for name, _, columns in getattr(preprocessor, "transformers_", ()):
-        if name == "categorical":
+        if name == part:
             return [str(column) for column in columns]
     return []
 

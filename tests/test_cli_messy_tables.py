@@ -217,3 +217,40 @@ def test_without_refit_the_saved_model_rows_are_the_training_rows(tmp_path):
     code, _, err = train(tmp_path / "t.csv", tmp_path / "run", "--target", "label")
     assert code == 0, err
     assert read_metrics(tmp_path / "run")["saved_model_rows"] == 96
+
+
+# ---------------------------------------------------------------- predict
+
+
+def test_predict_names_a_numeric_column_that_holds_text(tmp_path):
+    table = toy_table()
+    table.to_csv(tmp_path / "t.csv", index=False)
+    code, _, err = train(tmp_path / "t.csv", tmp_path / "run", "--target", "label")
+    assert code == 0, err
+    table["weight"] = "heavy"
+    table.to_csv(tmp_path / "new.csv", index=False)
+    code, out, err = run_main(["predict", "--model", str(tmp_path / "run/model.skops"),
+                               "--dataset", f"csv:{tmp_path / 'new.csv'}"])
+    assert code == 2 and out == ""
+    assert "column 'weight' held numbers when the model was trained but holds text " \
+        "here (e.g. 'heavy')" in error_line(err)
+
+
+def test_predict_reads_categorical_codes_as_text_like_training(tmp_path):
+    table = toy_table()
+    table["shop"] = np.where(table["label"] == "big", "1", "2")
+    table.to_csv(tmp_path / "t.csv", index=False)
+    code, _, err = train(tmp_path / "t.csv", tmp_path / "run", "--target", "label",
+                         "--categorical", "shop", "--drop", "size,weight,colour",
+                         "--hidden", "8", "--epochs", "60")
+    assert code == 0, err
+    # one blank cell would make pandas read the codes as 1.0 and 2.0, levels
+    # the model has never seen; read as text like in training, they are 1, 2
+    new = table.drop(columns="label")
+    new.loc[0, "shop"] = None
+    new.to_csv(tmp_path / "new.csv", index=False)
+    code, out, err = run_main(["predict", "--model", str(tmp_path / "run/model.skops"),
+                               "--dataset", f"csv:{tmp_path / 'new.csv'}"])
+    assert code == 0, err
+    predicted = pd.read_csv(pd.io.common.StringIO(out))["prediction"]
+    assert (predicted[1:] == table["label"][1:]).all()

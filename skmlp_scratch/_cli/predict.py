@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .._classifier import MLPScratchClassifier
 from .._regressor import MLPScratchRegressor
-from ..tabular import categorical_columns, final_estimator
+from ..tabular import final_estimator
 from .options import parse_table_name
 from .report import CommandError
 from .table import add_reading_options, read_command_table
@@ -70,11 +70,7 @@ def run_predict(args):
     exit_code : int
     """
     model = load_model(args.model)
-    # the model's categorical columns stay text: codes such as "007" keep
-    # their leading zeros, and a column of codes that happen to be numbers
-    # here is not taken for a numeric one
-    table = read_command_table(args.dataset, args, categorical=[
-        c for c in categorical_columns(model) if c != args.id])
+    table = read_command_table(args.dataset, args, model=model)
     X = select_model_columns(model, table, keep=args.id)
     try:
         predictions = prediction_table(model, X, proba=args.proba)

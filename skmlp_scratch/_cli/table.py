@@ -17,10 +17,12 @@ from ..tabular import (
     MISSING_MARKERS,
     NUMERIC_SCALERS,
     TableError,
+    fitted_columns,
     infer_task,
     make_tabular_pipeline,
     read_table,
     short_list,
+    short_repr,
     suspect_columns,
 )
 from .options import (
@@ -177,7 +179,7 @@ def load_table(args):
     return X[keep], y[keep].infer_objects(), int((~keep).sum())
 
 
-def read_command_table(dataset, args, categorical=()):
+def read_command_table(dataset, args, model=None):
     """:func:`~skmlp_scratch.tabular.read_table` with its errors as ``CommandError``.
 
     Parameters
@@ -186,20 +188,31 @@ def read_command_table(dataset, args, categorical=()):
         ``csv:FILE`` or ``parquet:FILE``.
     args : argparse.Namespace
         The options of :func:`add_reading_options`.
-    categorical : sequence of str, default=()
-        Columns to read as text besides ``args.categorical``.
+    model : estimator, default=None
+        A fitted tabular pipeline the rows are for: its categorical columns
+        are read as text, as in training (codes such as ``007`` keep their
+        zeros, codes that are all numbers here stay codes), and its numeric
+        columns must hold numbers.
 
     Returns
     -------
     table : pandas.DataFrame
     """
+    categorical = [*args.categorical, *fitted_columns(model, "categorical")]
     try:
-        return read_table(table_path(dataset), na_values=args.na_values,
-                          categorical=[*args.categorical, *categorical],
-                          thousands=args.thousands, decimal=args.decimal,
-                          encoding=args.encoding)
+        table = read_table(table_path(dataset), na_values=args.na_values,
+                           categorical=categorical, thousands=args.thousands,
+                           decimal=args.decimal, encoding=args.encoding)
     except (TableError, ImportError) as exc:
         raise CommandError(str(exc)) from None
+    for column in fitted_columns(model, "numeric"):
+        values = table.get(column)
+        if values is not None and values.dtype.kind not in "biuf":
+            raise CommandError(
+                f"column {column!r} held numbers when the model was trained but holds "
+                f"text here (e.g. {short_repr(values.dropna().iloc[0])}); give it "
+                "numbers, with an empty field where a value is missing")
+    return table
 
 
 def report_suspect_columns(X):
