@@ -375,7 +375,11 @@ def type_column(values, name, *, keep_text=False, thousands=None, decimal=None):
             formats = [(thousands or "", decimal or ".")]
         else:
             formats = NUMBER_FORMATS
-        formatted = _read_formatted_numbers(text, name, formats)
+        # a text column's first word is enough to rule every format out
+        looks_formatted = re.fullmatch(r"[+-]?[\d., \u00a0\u202f]+",
+                                       text[~parsed].iloc[0])
+        formatted = (_read_formatted_numbers(text, name, formats)
+                     if looks_formatted else None)
         if formatted is not None:
             return _numbers(pd, values, formatted)
         if parsed.any():
