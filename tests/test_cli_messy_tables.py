@@ -254,3 +254,15 @@ def test_predict_reads_categorical_codes_as_text_like_training(tmp_path):
     assert code == 0, err
     predicted = pd.read_csv(pd.io.common.StringIO(out))["prediction"]
     assert (predicted[1:] == table["label"][1:]).all()
+
+
+@pytest.mark.parametrize("options", [
+    ["--target", "label"], ["--refit"], ["--categorical", "a"], ["--decimal", ","],
+    ["--numeric", "standard"], ["--encoding", "latin-1"], ["--test-size", "0.3"],
+])
+def test_table_options_are_refused_with_images(tmp_path, options):
+    code, _, err = run_main(["train", "--dataset", "digits", "--output",
+                             str(tmp_path / "run"), *options])
+    assert code == 2
+    assert f"{options[0]}: for a table (--dataset csv:FILE), not for digits" \
+        in error_line(err)

@@ -71,6 +71,9 @@ def add_table_options(parser):
                             "test rows included, and save that one (metrics.json "
                             "records which rows the saved model saw)")
     add_reading_options(group)
+    # argparse keeps a group's actions there, with no public accessor; train
+    # on images refuses any of them that is given
+    parser.set_defaults(table_options=tuple(group._group_actions))
 
 
 def add_reading_options(group):

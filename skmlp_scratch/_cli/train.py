@@ -107,10 +107,16 @@ def run_train(args):
 
 
 def check_no_table_options(args):
-    """Refuse ``--target`` and its kin with a data set that is not a table."""
-    if args.target is not None or args.log_target or args.drop:
-        raise CommandError("--target, --log-target and --drop apply to a table "
-                           "(--dataset csv:FILE)")
+    """Refuse ``--target`` and the other table options with an image data set.
+
+    Given with images they would be ignored; ``args.table_options`` holds the
+    actions of :func:`~skmlp_scratch._cli.table.add_table_options`.
+    """
+    given = [action.option_strings[0] for action in args.table_options
+             if getattr(args, action.dest) != action.default]
+    if given:
+        raise CommandError(f"{', '.join(given)}: for a table (--dataset csv:FILE), "
+                           f"not for {args.dataset}")
 
 
 def load_data(args):
