@@ -148,7 +148,7 @@ def test_a_pickle_not_named_as_one_is_refused_unread(tmp_path, toy_model, name, 
     code, out, err = predict(model, toy_model / "toy.csv", *trust)
     assert code == 2 and out == ""
     assert_one_error_line(err, str(model), "not a skops model file",
-                          ".joblib, .pkl, .pickle with --trust-pickle")
+                          ".joblib, .pkl or .pickle with --trust-pickle")
     assert not marker.exists()
 
 
@@ -159,7 +159,7 @@ def test_a_pickle_is_loaded_only_with_trust_pickle(tmp_path, toy_model, name):
     model = write_code_pickle(tmp_path / name, marker)
     code, out, err = predict(model, toy_model / "toy.csv")
     assert code == 2 and out == ""
-    assert_one_error_line(err, str(model), "is a pickle", "add --trust-pickle")
+    assert_one_error_line(err, str(model), "named as a pickle", "add --trust-pickle")
     assert not marker.exists()
 
 

@@ -33,6 +33,7 @@ UNSAFE_MODEL_NOTE = (
 
 # names that say a file is a pickle; compared in lower case
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+PICKLE_NAMES = f"{', '.join(PICKLE_SUFFIXES[:-1])} or {PICKLE_SUFFIXES[-1]}"
 
 # The types, beyond those skops trusts by default, that a model saved by
 # ``train`` holds, by exact name: a .skops file holding any other is refused.
@@ -79,7 +80,7 @@ def add_model_options(parser):
                         help="model.skops (or, with --trust-pickle, model.joblib) "
                              "from a train report")
     parser.add_argument("--trust-pickle", action="store_true",
-                        help="load a pickle model (.joblib, .pkl, .pickle): a pickle "
+                        help=f"load a pickle model ({PICKLE_NAMES}): a pickle "
                              "runs any code it holds as it is loaded, before any "
                              "check or warning could stop it, so give this only "
                              "for a file you made or whose source you trust")
@@ -196,14 +197,15 @@ def load_model(path, *, trust_pickle=False):
     if zipfile.is_zipfile(path):
         model = load_skops(path)
     elif path.suffix.lower() not in PICKLE_SUFFIXES:
-        raise CommandError(f"{path} is not a skops model file (a zip archive), and its "
-                           f"name does not say it is a pickle: give a .skops model, or "
-                           f"a pickle named {', '.join(PICKLE_SUFFIXES)} with "
+        raise CommandError(f"{path} is not a skops model file (those are zip "
+                           "archives) and its name does not say it is a pickle: give "
+                           f"a .skops model, or a pickle named {PICKLE_NAMES} with "
                            "--trust-pickle")
     elif not trust_pickle:
-        raise CommandError(f"{path} is a pickle, which runs any code it holds when "
-                           "loaded: add --trust-pickle if you made it or trust its "
-                           "source, or use the model.skops of its train report")
+        raise CommandError(f"{path} is named as a pickle, and a pickle runs any code "
+                           "it holds when loaded: add --trust-pickle if you made it "
+                           "or trust its source, or use the model.skops of its "
+                           "train report")
     else:
         model = load_joblib(path)
     network = final_estimator(model)
