@@ -1,67 +1,59 @@
-"""Real tables: our tabular pipeline against scikit-learn's MLP and HistGradientBoosting.
+"""Thirteen real tables: our table defaults against boosting, scikit-learn's MLP and RealMLP.
 
-Three public tables (``--data``, default ``../shared/datasets/tabular`` of
-the checkout; see its README.md):
-
-* ``CPS1988`` (28,155 rows): regression of the weekly ``wage``, fitted on
-  its log (``log_target=True``), scored by R^2 and mean absolute error on
-  the raw dollar scale;
-* ``HMDA`` (2,380 rows): binary ``deny``, 12 % yes;
-* ``Shuttle`` (58,000 rows): 7 classes, 78 % one class, the rarest 10 rows;
-
-classification scored by accuracy, balanced accuracy and log loss.
+The tables are the CSV files of ``--data`` (default ``../shared/datasets/tabular``
+of the checkout; see its README.md), read with ``read_table`` as the command
+line reads them: seven binary, four multiclass (up to 19 classes, some of a
+handful of rows) and three regressions (``CPS1988`` and ``HousePrices`` fitted on
+the log of their skewed target, ``Affairs`` a count with 75 % zeros). ``TABLES``
+lists each one's target and task.
 
 Per seed (``--seeds``, default 0,1,2) each table gets one 80/20 split
 (stratified for classification, ``random_state=seed``), shared by every
 model. The models, all fitted with ``random_state=seed``:
 
-* ours: ``make_tabular_pipeline(MLPScratch*(hidden_layer_sizes=(256, 128),
-  batch_size=128, early_stopping=True, max_iter=200), task=..., log_target=...)``
-  with each numeric scaler of the preprocessor (``robust``: robust scaling
-  plus soft clipping, the default; ``standard``; ``quantile``);
-* ours as ``skmlp-scratch train --dataset csv:...`` fits it: the default
-  scaler and the command line's table defaults (``TABLE_DEFAULTS``:
-  ``solver="adamw"``, early stopping on the validation loss,
-  ``scoring="loss"``); the row compared with the peers;
-* scikit-learn's ``MLPClassifier`` / ``MLPRegressor`` with the same
-  hyperparameters in the same pipeline with the default scaler. Both MLPs
-  stop on the same rule: a held-out 10 % (``validation_fraction=0.1``)
-  scored after every epoch, stop after 10 epochs (``n_iter_no_change``)
-  without an improvement above ``tol=1e-4``, keep the best epoch's weights;
-* ``HistGradientBoostingClassifier`` / ``Regressor`` with its defaults on
-  its natural input: the raw table with text columns as pandas
-  ``category`` and ``categorical_features="from_dtype"``; for CPS1988 also
-  on ``log(wage)`` through ``TransformedTargetRegressor``, as ours is;
-* regularisers of ours, one at a time on top of the table's best scaler
-  (highest mean R^2, or lowest mean log loss, of the three scaler rows of
-  this run; chosen on the test scores, which is fine for a comparison of
-  defaults but no substitute for tuning): ``label_smoothing=0.1``
-  (classification), ``input_dropout=0.1``, ``input_noise=0.1``.
+* **ours**: ``make_tabular_pipeline(task=..., log_target=...)`` with its own
+  network, the pipeline ``skmlp-scratch train --dataset csv:FILE --target T``
+  fits (``TABLE_DEFAULTS`` of :mod:`skmlp_scratch.tabular`);
+* **sklearn MLP**: ``MLPClassifier`` / ``MLPRegressor`` in the same pipeline
+  with the table defaults' architecture, batch size and epochs (the
+  parameters of ``TABLE_DEFAULTS`` it has) and early stopping on a held-out
+  10 % (patience 10, tol 1e-4);
+* **HistGradientBoosting**: ``HistGradientBoostingClassifier`` / ``Regressor``
+  with its defaults on the raw table, text columns as pandas ``category``
+  and ``categorical_features="from_dtype"``;
+* **RealMLP-TD** (Holzmüller et al., NeurIPS 2024) from ``pytabkit`` when it
+  is importable (a benchmark-only peer: install it in the benchmark's own
+  environment, never the package's): ``RealMLP_TD_Classifier`` /
+  ``RealMLP_TD_Regressor`` with its defaults, ``device="cpu"`` and
+  ``--threads`` threads, on the table with text columns as ``category``;
+  pytabkit refuses missing numbers, so numeric gaps are filled with the
+  column's training median and flagged by an indicator column first, as our
+  preprocessor does. Without pytabkit the row is marked "not installed".
 
-Fashion-MNIST (``--images``): a stratified subsample of 5,000 training
-images (``random_state=seed``), tested on the 10,000 test images; ours
-(hidden (256, 128), batch 128, early stopping) plain, with
-``label_smoothing=0.1``, ``input_dropout=0.2``, ``input_noise=0.1``, and all
-three together, against ``MLPClassifier`` with the same settings.
+With ``--extras`` each table also gets ours with each numeric scaler
+(``robust``, ``standard``, ``quantile``) and regularisers on top of the best
+of them (``label_smoothing=0.1``, ``input_dropout=0.1``, ``input_noise=0.1``),
+and ``--datasets`` may name ``fashion-mnist`` (5,000 training images of
+``--images``, ours with regularisers against ``MLPClassifier``).
 
-A regulariser row is skipped, with a note, when the estimator does not
-have the parameter yet (``"label_smoothing" not in
-MLPScratchClassifier().get_params()``).
+Scores: accuracy, balanced accuracy and log loss for classification; R^2
+and mean absolute error on the raw scale of the target for regression.
+Primary scores, which rank the models: log loss and R^2. Fit time: the CPU
+seconds of the fitting process (``time.process_time``, all its threads) and
+the wall seconds of ``fit`` of the whole pipeline, preprocessing included.
+Each table runs in its own fresh worker process; warnings raised in fit or
+scoring are counted per row, not printed. Reported: mean ± standard
+deviation over the seeds, per table and as the mean rank of each model over
+the tables; the result goes to ``benchmarks/results/tabular.md`` and
+``.json`` (``--output``), with findings computed from the numbers.
 
-Fit time is the wall time of ``fit`` of the whole pipeline (preprocessing
-included), float32 network input, ``--threads`` BLAS / OpenMP threads
-(default 2). Each data set runs in its own fresh worker process. Warnings
-raised in fit or scoring (e.g. ``ConvergenceWarning``) are caught and
-counted per row, not printed. Reported: mean +- standard deviation over the
-seeds; the result goes to ``benchmarks/results/tabular.md`` and ``.json``
-(``--output``), with a Findings section computed from the numbers.
+Run (about 30 minutes on two cores, most of it RealMLP's 256 epochs), in an
+environment with the package and pytabkit::
 
-Run (about 5 minutes on two cores)::
+    python benchmarks/bench_tabular.py --data ../shared/datasets/tabular
 
-    python benchmarks/bench_tabular.py
-
-Smoke test (a few hundred rows per table, 5 epochs, one seed, under 30 s;
-written to the temporary directory unless ``--output`` is given)::
+Smoke test (a few hundred rows per table, 5 epochs, one seed; written to the
+temporary directory unless ``--output`` is given)::
 
     python benchmarks/bench_tabular.py --small
 """
@@ -101,26 +93,42 @@ TABLES = {
     "CPS1988": Table("CPS1988.csv", "wage", "regression", log_target=True),
     "HMDA": Table("HMDA.csv", "deny", "classification"),
     "Shuttle": Table("Shuttle.csv", "Class", "classification"),
+    "SmokeBan": Table("SmokeBan.csv", "smoker", "classification"),
+    "HousePrices": Table("HousePrices.csv", "price", "regression", log_target=True),
+    "SwissLabor": Table("SwissLabor.csv", "participation", "classification"),
+    "ResumeNames": Table("ResumeNames.csv", "call", "classification"),
+    "Affairs": Table("Affairs.csv", "affairs", "regression"),
+    "PimaIndiansDiabetes2": Table("PimaIndiansDiabetes2.csv", "diabetes",
+                                  "classification"),
+    "Vehicle": Table("Vehicle.csv", "Class", "classification"),
+    "Soybean": Table("Soybean.csv", "Class", "classification"),
+    "Glass": Table("Glass.csv", "Type", "classification"),
+    "Sonar": Table("Sonar.csv", "Class", "classification"),
 }
+OURS = "ours, table defaults"
+SKLEARN = "sklearn MLP"
+HGB = "HistGradientBoosting"
+REALMLP = "RealMLP-TD"
+PEERS = (HGB, REALMLP, SKLEARN)
 SCALERS = ("robust", "standard", "quantile")
-# ours as `skmlp-scratch train --dataset csv:...` fits it: the default scaler
-# and the command line's table defaults (TABLE_DEFAULTS in skmlp_scratch._cli)
-COMMAND_LINE_ROW = "ours, command-line defaults"
 TABLE_REGULARISERS = [{"label_smoothing": 0.1}, {"input_dropout": 0.1},
                       {"input_noise": 0.1}]
 IMAGE_REGULARISERS = [{}, {"label_smoothing": 0.1}, {"input_dropout": 0.2},
                       {"input_noise": 0.1},
                       {"label_smoothing": 0.1, "input_dropout": 0.2, "input_noise": 0.1}]
-# the early-stopping rule both MLPs share, spelled out so neither relies on a default
+# what scikit-learn's MLP takes from the table defaults, when they set it
+SHARED = ("hidden_layer_sizes", "activation", "batch_size", "max_iter")
+# scikit-learn's MLP stops on this rule, spelled out so it relies on no default
 STOPPING = dict(early_stopping=True, n_iter_no_change=10, tol=1e-4,
                 validation_fraction=0.1)
 METRICS = {"classification": ("accuracy", "balanced_accuracy", "log_loss"),
            "regression": ("r2", "mae")}
-# the score that ranks scalers: higher is better unless listed in LOWER_IS_BETTER
+# the score that ranks models: higher is better unless listed in LOWER_IS_BETTER
 PRIMARY = {"classification": "log_loss", "regression": "r2"}
 LOWER_IS_BETTER = {"log_loss", "mae"}
 SMALL_ROWS = 600  # per table in --small (classes capped so rare ones survive)
 SMALL_IMAGES = (500, 1000)  # training, test images in --small
+SMALL_EPOCHS = 5
 
 
 def default_scaler():
@@ -187,9 +195,20 @@ def load_images(args, seed):
 # ------------------------------------------------------------------ models
 
 
-def mlp_params(args, seed):
-    return dict(hidden_layer_sizes=args.hidden, batch_size=args.batch_size,
-                max_iter=args.max_iter, random_state=seed, **STOPPING)
+def table_network_defaults():
+    from skmlp_scratch.tabular import TABLE_DEFAULTS
+
+    return TABLE_DEFAULTS
+
+
+def mlp_params(kind, args, seed):
+    """The shared hyperparameters: the table defaults' architecture, batch, epochs."""
+    defaults = table_network_defaults()
+    shared = {k: defaults[k] for k in SHARED if k in defaults}
+    params = dict(shared, random_state=seed, **STOPPING)
+    if args.small:
+        params["max_iter"] = SMALL_EPOCHS
+    return params
 
 
 def make_mlp(kind, task, args, seed, extra=None):
@@ -201,7 +220,7 @@ def make_mlp(kind, task, args, seed, extra=None):
         from sklearn.neural_network import MLPClassifier as Classifier
         from sklearn.neural_network import MLPRegressor as Regressor
     estimator = Classifier if task == "classification" else Regressor
-    return estimator(**mlp_params(args, seed), **(extra or {}))
+    return estimator(**mlp_params(kind, args, seed), **(extra or {}))
 
 
 def mlp_pipeline(kind, spec, scaler, args, seed, extra=None):
@@ -212,7 +231,17 @@ def mlp_pipeline(kind, spec, scaler, args, seed, extra=None):
                                  numeric=scaler)
 
 
-def hgb_model(spec, seed, log_target, small=False):
+def ours_pipeline(spec, args, seed):
+    """The pipeline the command line fits: ``make_tabular_pipeline``'s own network."""
+    from skmlp_scratch.tabular import final_estimator, make_tabular_pipeline
+
+    model = make_tabular_pipeline(task=spec.task, log_target=spec.log_target)
+    final_estimator(model).set_params(
+        random_state=seed, **({"max_iter": SMALL_EPOCHS} if args.small else {}))
+    return model
+
+
+def hgb_model(spec, seed, log_target=False, small=False):
     from sklearn.compose import TransformedTargetRegressor
     from sklearn.ensemble import (HistGradientBoostingClassifier,
                                   HistGradientBoostingRegressor)
@@ -229,13 +258,33 @@ def hgb_model(spec, seed, log_target, small=False):
     return model
 
 
-def command_line_extra(args):
-    """What the command line's table defaults add to the shared hyperparameters."""
-    from skmlp_scratch._cli import TABLE_DEFAULTS
+def realmlp_installed():
+    try:
+        import pytabkit  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
-    shared = mlp_params(args, 0)
-    return {k: v for k, v in TABLE_DEFAULTS.items()
-            if k not in shared and k != "verbose"}
+
+def realmlp_model(spec, seed, args):
+    """RealMLP-TD with its defaults, after median imputation of numeric gaps."""
+    from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+
+    estimator = RealMLP_TD_Classifier if spec.task == "classification" else (
+        RealMLP_TD_Regressor)
+    params = dict(random_state=seed, n_threads=args.threads, device="cpu", verbosity=0,
+                  **({"n_epochs": SMALL_EPOCHS} if args.small else {}))
+    # pandas output keeps the category columns' dtype, which pytabkit reads
+    impute = ColumnTransformer(
+        [("numeric", SimpleImputer(strategy="median", add_indicator=True,
+                                   keep_empty_features=True),
+          make_column_selector(dtype_include="number"))],
+        remainder="passthrough", verbose_feature_names_out=False,
+    ).set_output(transform="pandas")
+    return make_pipeline(impute, estimator(**params))
 
 
 def missing_params(kind_estimator, extra):
@@ -296,14 +345,16 @@ def fit_once(model, X, y, X_test, y_test, task):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with OtherLoad() as load:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             model.fit(X, y)
             seconds = time.perf_counter() - start
+            cpu_seconds = time.process_time() - cpu_start
         scores = score(model, X_test, y_test, task)
     counts = {}
     for w in caught:
         counts[w.category.__name__] = counts.get(w.category.__name__, 0) + 1
-    return {"fit_s": seconds, "iters": iterations(model), "warnings": counts,
+    return {"fit_s": seconds, "cpu_s": cpu_seconds, "iters": iterations(model),
+            "warnings": counts,
             "others_cores": load.cores, **{k: float(v) for k, v in scores.items()}}
 
 
@@ -377,18 +428,32 @@ def table_worker(name, args):
 
     default = default_scaler()
     warm_up(X, y, spec, args, default)
+    run(OURS, lambda s: ours_pipeline(spec, args, s))
+    run(SKLEARN, lambda s: mlp_pipeline("sklearn", spec, default, args, s))
+    run(HGB, lambda s: hgb_model(spec, s, small=args.small), natural_input=True)
+    if realmlp_installed():
+        run(REALMLP, lambda s: realmlp_model(spec, s, args), natural_input=True)
+    else:
+        notes.append(f"{REALMLP}: not installed (pytabkit cannot be imported)")
+    best = None
+    if args.extras:
+        best = extra_rows(run, rows, spec, args, notes, name)
+    return {"task": spec.task, "n_rows": len(X), "n_columns": X.shape[1],
+            "default_scaler": default, "best_scaler": best, "rows": rows,
+            "notes": notes}
+
+
+def extra_rows(run, rows, spec, args, notes, name):
+    """``--extras``: ours per scaler, then regularisers on the best scaler.
+
+    Returns the best scaler, the one of highest mean R^2 or lowest mean log
+    loss on the test rows: fine for comparing defaults, no way to tune.
+    """
     for scaler in SCALERS:
-        run(f"ours, {scaler}", lambda s, sc=scaler: mlp_pipeline("ours", spec, sc, args, s))
-    extra = command_line_extra(args)
-    run(COMMAND_LINE_ROW,
-        lambda s: mlp_pipeline("ours", spec, default, args, s, extra))
-    run(f"sklearn MLP, {default}",
-        lambda s: mlp_pipeline("sklearn", spec, default, args, s))
-    run("HistGradientBoosting", lambda s: hgb_model(spec, s, False, args.small),
-        natural_input=True)
+        run(f"ours, {scaler}",
+            lambda s, sc=scaler: mlp_pipeline("ours", spec, sc, args, s))
     if spec.log_target:
-        run("HistGradientBoosting, log target",
-            lambda s: hgb_model(spec, s, True, args.small),
+        run(f"{HGB}, log target", lambda s: hgb_model(spec, s, True, args.small),
             natural_input=True)
     best = best_scaler(rows, spec)
     for extra in TABLE_REGULARISERS:
@@ -400,27 +465,30 @@ def table_worker(name, args):
             continue
         run(f"ours, {best} + {describe_extra(extra)}",
             lambda s, e=extra: mlp_pipeline("ours", spec, best, args, s, e))
-    return {"task": spec.task, "n_rows": len(X), "n_columns": X.shape[1],
-            "default_scaler": default, "best_scaler": best, "rows": rows,
-            "notes": notes}
+    return best
 
 
 def warm_up(X, y, spec, args, scaler):
     """Fit each kind of model once, untimed, on a few rows.
 
     The first fit in a process pays for lazy imports and for starting the
-    BLAS and OpenMP thread pools; without this the first row measured would
-    carry that cost and the rows after it would not.
+    BLAS, OpenMP and PyTorch thread pools; without this the first row
+    measured would carry that cost and the rows after it would not.
     """
     rows = np.random.default_rng(0).permutation(len(X))[:300]
     X, y = X.iloc[rows], y.iloc[rows]
-    quick = argparse.Namespace(**dict(vars(args), max_iter=2))
+    quick = argparse.Namespace(**dict(vars(args), small=True))
     models = [mlp_pipeline(kind, spec, scaler, quick, 0) for kind in ("ours", "sklearn")]
+    models.append(ours_pipeline(spec, quick, 0))
+    natural = [hgb_model(spec, 0, small=True)]
+    if realmlp_installed():
+        natural.append(realmlp_model(spec, 0, quick))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for model in models:
             model.fit(X, y)
-        hgb_model(spec, 0, False, small=True).fit(as_categories(X), y)
+        for model in natural:
+            model.fit(as_categories(X), y)
 
 
 def image_worker(args):
@@ -452,7 +520,7 @@ def image_worker(args):
 
 def warm_up_images(X, y, args):
     """Both networks once, untimed, on a few images (see :func:`warm_up`)."""
-    quick = argparse.Namespace(**dict(vars(args), max_iter=2))
+    quick = argparse.Namespace(**dict(vars(args), small=True))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for kind in ("ours", "sklearn"):
@@ -491,9 +559,9 @@ def spread(results, key):
 
 
 DIGITS = {"accuracy": 4, "balanced_accuracy": 4, "log_loss": 4, "r2": 4, "mae": 1,
-          "fit_s": 1}
+          "fit_s": 1, "cpu_s": 1}
 HEADERS = {"accuracy": "accuracy", "balanced_accuracy": "balanced acc",
-           "log_loss": "log loss", "r2": "R^2", "mae": "MAE ($)"}
+           "log_loss": "log loss", "r2": "R^2", "mae": "MAE"}
 
 
 def cell(results, key):
@@ -510,31 +578,32 @@ def warning_cell(results):
 
 
 def is_network(row):
-    return not row.startswith("HistGradientBoosting")
+    return not row.startswith(HGB)
 
 
 def reference_row(rows):
-    return next(row for row in rows if row.startswith("sklearn MLP"))
+    return next(row for row in rows if row.startswith(SKLEARN))
 
 
 def ours_default_row(name, result):
-    return "ours" if name == IMAGES else COMMAND_LINE_ROW
+    return "ours" if name == IMAGES else OURS
 
 
 def dataset_table(result):
     rows = result["rows"]
     metrics = METRICS[result["task"]]
-    sklearn_s = mean(rows[reference_row(rows)], "fit_s")
-    header = ["model", *(HEADERS[m] for m in metrics), "fit s", "time / sklearn MLP",
-              "epochs (iters)", "ms / epoch", "warnings"]
+    sklearn_cpu = mean(rows[reference_row(rows)], "cpu_s")
+    header = ["model", *(HEADERS[m] for m in metrics), "fit CPU s", "fit wall s",
+              "CPU / sklearn MLP", "epochs (iters)", "warnings"]
     lines = []
     for row, results in rows.items():
-        ms = 1000 * statistics.fmean(r["fit_s"] / max(r["iters"], 1) for r in results)
-        per_epoch = f"{ms:.0f}" if is_network(row) else "-"
-        lines.append([row, *(cell(results, m) for m in metrics), cell(results, "fit_s"),
-                      f"{mean(results, 'fit_s') / sklearn_s:.2f}",
-                      f"{mean(results, 'iters'):.0f}", per_epoch, warning_cell(results)])
+        lines.append([row, *(cell(results, m) for m in metrics), cell(results, "cpu_s"),
+                      cell(results, "fit_s"),
+                      f"{mean(results, 'cpu_s') / sklearn_cpu:.2f}",
+                      f"{mean(results, 'iters'):.0f}" if "RealMLP" not in row else "-",
+                      warning_cell(results)])
     return markdown_table(header, lines)
+
 
 
 def paired(rows, a, b, metric):
@@ -567,33 +636,119 @@ def verdict(rows, a, b, metric):
     return "better" if (d < 0) == (metric in LOWER_IS_BETTER) else "worse"
 
 
-def time_ratio(rows, a, b, per_epoch=False):
-    """Mean fit time of ``a`` over that of ``b`` (or of their time per epoch)."""
-    def seconds(row):
-        return statistics.fmean(r["fit_s"] / (r["iters"] if per_epoch else 1)
-                                for r in rows[row])
-    return seconds(a) / seconds(b)
+def time_ratio(rows, a, b, key="cpu_s"):
+    """Mean fit time of ``a`` over that of ``b``: CPU seconds unless ``key`` says."""
+    return mean(rows[a], key) / mean(rows[b], key)
 
 
-def ours_vs_sklearn(results):
-    """One line per data set: ours as the command line fits it against scikit-learn's MLP."""
-    header = ["data set", "ours - sklearn MLP (mean ± std of the paired differences)",
-              "score (primary)", "fit time ours / sklearn", "per epoch ours / sklearn"]
-    lines, verdicts = [], {}
-    for name, result in results.items():
+MAIN = (OURS, *PEERS)
+
+
+def present(rows):
+    return [model for model in MAIN if model in rows]
+
+
+def mean_ranks(tables, metric_of):
+    """Mean rank of each model over the tables, 1 = best, ties sharing their ranks.
+
+    Ranked on the mean over the seeds of ``metric_of(task)``; a table whose
+    task gives None is left out. Returns ``{model: (mean rank, tables)}``.
+    """
+    ranks = {}
+    for result in tables.values():
+        metric = metric_of(result["task"])
+        if metric is None:
+            continue
+        sign = 1 if metric in LOWER_IS_BETTER else -1
+        value = {m: sign * mean(result["rows"][m], metric)
+                 for m in present(result["rows"])}
+        for model, v in value.items():
+            better = sum(other < v for other in value.values())
+            ties = sum(other == v for other in value.values())
+            ranks.setdefault(model, []).append(better + (ties + 1) / 2)
+    return {m: (statistics.fmean(r), len(r)) for m, r in ranks.items()}
+
+
+def rank_line(tables, metric_of, what):
+    ranks = mean_ranks(tables, metric_of)
+    if not ranks:
+        return None
+    n = max(count for _, count in ranks.values())
+    order = sorted(ranks, key=lambda m: ranks[m][0])
+    return (f"- Mean rank by {what} over {n} tables (1 = best): "
+            + ", ".join(f"**{m}** {ranks[m][0]:.2f}" for m in order) + ".")
+
+
+def best_peer(rows, metric):
+    peers = [m for m in PEERS if m in rows]
+    return best_first(rows, peers, metric)[0]
+
+
+def overview_table(tables):
+    """One line per table: each model's primary score, and ours against the best peer."""
+    header = ["table", "task (target)", "rows", "score", *MAIN,
+              "ours - best peer (paired)"]
+    lines = []
+    for name, result in tables.items():
         rows, task = result["rows"], result["task"]
-        ours, peer = ours_default_row(name, result), reference_row(rows)
-        primary = PRIMARY[task]
-        verdicts[name] = (verdict(rows, ours, peer, primary), time_ratio(rows, ours, peer))
-        differences = ", ".join(diff_text(rows, ours, peer, m) for m in METRICS[task])
-        lines.append([name, differences,
-                      f"{verdicts[name][0]} ({HEADERS[primary]})",
-                      f"{verdicts[name][1]:.2f}",
-                      f"{time_ratio(rows, ours, peer, per_epoch=True):.2f}"])
-    return markdown_table(header, lines), verdicts
+        spec = TABLES[name]
+        target = f"log({spec.target})" if spec.log_target else spec.target
+        for metric in METRICS[task][::-1] if task == "classification" else ("r2",):
+            if metric == "balanced_accuracy":
+                continue
+            peer = best_peer(rows, metric)
+            lines.append([
+                name, f"{task} (`{target}`)", f"{result['n_rows']:,}", HEADERS[metric],
+                *(cell(rows[m], metric) if m in rows else "not installed" for m in MAIN),
+                f"{signed_pair(rows, OURS, peer, metric)} vs {peer}: "
+                f"{verdict(rows, OURS, peer, metric)}"])
+    return markdown_table(header, lines)
 
 
-# ------------------------------------------------------------------ findings
+def peer_table(tables):
+    """Ours minus each peer per table, paired over the seeds, with a verdict."""
+    header = ["table", "score", *(f"ours - {p}" for p in PEERS)]
+    lines = []
+    for name, result in tables.items():
+        rows, task = result["rows"], result["task"]
+        metrics = ("log_loss", "accuracy") if task == "classification" else ("r2", "mae")
+        for metric in metrics:
+            lines.append([name, HEADERS[metric], *(
+                f"{signed_pair(rows, OURS, p, metric)} ({verdict(rows, OURS, p, metric)})"
+                if p in rows else "-" for p in PEERS)])
+    return markdown_table(header, lines)
+
+
+def time_table(tables):
+    """Fit CPU seconds of ours and its ratio to each peer's, per table."""
+    header = ["table", "ours CPU s", "ours wall s", *(f"ours / {p}" for p in PEERS)]
+    lines, logs = [], {p: [] for p in PEERS}
+    for name, result in tables.items():
+        rows = result["rows"]
+        ratios = {p: time_ratio(rows, OURS, p) for p in PEERS if p in rows}
+        for p, r in ratios.items():
+            logs[p].append(np.log(r))
+        lines.append([name, cell(rows[OURS], "cpu_s"), cell(rows[OURS], "fit_s"),
+                      *(f"{ratios[p]:.2f}" if p in ratios else "-" for p in PEERS)])
+    lines.append(["geometric mean", "", "", *(
+        f"{np.exp(statistics.fmean(logs[p])):.2f}" if logs[p] else "-" for p in PEERS)])
+    return markdown_table(header, lines)
+
+
+def behind_lines(tables):
+    """Where ours is below the best peer beyond the noise, on the primary score."""
+    level, behind = [], []
+    for name, result in tables.items():
+        rows, metric = result["rows"], PRIMARY[result["task"]]
+        peer = best_peer(rows, metric)
+        if verdict(rows, OURS, peer, metric) == "worse":
+            behind.append(f"{name} ({HEADERS[metric]} {signed_pair(rows, OURS, peer, metric)}"
+                          f" against {peer})")
+        else:
+            level.append(name)
+    return [f"- By the primary score ours is at or above the best peer within the seed "
+            f"noise on {len(level)} of {len(tables)} tables"
+            + (f"; behind on {', '.join(behind)}." if behind else ".")]
 
 
 def best_first(rows, candidates, metric):
@@ -641,22 +796,6 @@ def scaler_tally(tables, wanted):
     return f"{wanted}: " + (", ".join(hits) if hits else "none")
 
 
-def hgb_findings(tables):
-    """The best HistGradientBoosting row against ours at the command-line defaults."""
-    lines = []
-    for name, result in tables.items():
-        rows, task = result["rows"], result["task"]
-        metric, ours = PRIMARY[task], ours_default_row(name, result)
-        hgb = best_first(rows, [r for r in rows if not is_network(r)], metric)[0]
-        lines.append(
-            f"- **{name}**: {hgb} - {ours}: "
-            + ", ".join(diff_text(rows, hgb, ours, m) for m in METRICS[task])
-            + f"; by {HEADERS[metric]} HGB is {verdict(rows, hgb, ours, metric)}"
-            f"; it fits in {time_ratio(rows, hgb, ours):.2f}x the time "
-            f"({mean(rows[hgb], 'iters'):.0f} boosting iterations on average).")
-    return lines
-
-
 def regulariser_findings(results):
     """Each regulariser row against the same model without it."""
     lines = []
@@ -677,23 +816,7 @@ def regulariser_findings(results):
     return lines
 
 
-def sklearn_findings(verdicts):
-    faster = [n for n, (_, ratio) in verdicts.items() if ratio < 1]
-    wins = [n for n, (v, ratio) in verdicts.items() if v == "better" and ratio < 1]
-    return [
-        f"- Faster on {len(faster)} of {len(verdicts)} data sets (fit time ours / "
-        "sklearn: " + ", ".join(f"{n} {r:.2f}" for n, (_, r) in verdicts.items()) + ").",
-        "- Score: " + ", ".join(f"{n} {v}" for n, (v, _) in verdicts.items())
-        + ". With the same hyperparameters and seed both draw the same initial "
-        "weights and batches and train the same network up to rounding (the "
-        "scaler rows against the sklearn row show it); on the tables ours adds "
-        "what MLPClassifier/MLPRegressor cannot do: AdamW and early stopping on "
-        "the validation loss.",
-        f"- Better score in less time on {len(wins)} of {len(verdicts)} data sets"
-        + (f" ({', '.join(wins)})" if wins else "") + "."]
-
-
-def findings(results, verdicts):
+def findings(results):
     tables = {k: v for k, v in results.items() if k != IMAGES}
     n_seeds = len(next(iter(results.values()))["rows"][reference_row(
         next(iter(results.values()))["rows"])])
@@ -704,16 +827,21 @@ def findings(results, verdicts):
              "shared machine, so a time ratio between about 0.7 and 1.4 is no evidence "
              "of a difference.", ""]
     if tables:
-        lines += ["Numeric scaler of ours (primary score: R^2 for regression, log loss "
-                  "for classification):", "", *scaler_findings(tables), "",
-                  "HistGradientBoosting (defaults, natural input) against ours at the "
-                  "command-line defaults:", "", *hgb_findings(tables), ""]
-    lines += ["Ours (command-line defaults on tables, plain on images) against "
-              "scikit-learn's MLP in the same pipeline:",
-              "", *sklearn_findings(verdicts), ""]
-    regularisers = regulariser_findings(results)
+        lines += [line for line in (
+            rank_line(tables, PRIMARY.get, "the primary score (log loss, R^2)"),
+            rank_line(tables, lambda t: "accuracy" if t == "classification" else None,
+                      "accuracy (classification)"),
+            rank_line(tables, lambda t: "balanced_accuracy" if t == "classification"
+                      else None, "balanced accuracy (classification)"),
+        ) if line] + behind_lines(tables) + [""]
+    extra_tables = {k: v for k, v in tables.items() if v.get("best_scaler")}
+    if extra_tables:
+        lines += ["Numeric scaler of ours (--extras; primary score: R^2 for regression, "
+                  "log loss for classification):", "", *scaler_findings(extra_tables), ""]
+    regularisers = regulariser_findings(
+        {k: v for k, v in results.items() if k == IMAGES or v.get("best_scaler")})
     if regularisers:
-        lines += ["Regularisers against the same model without them:", "",
+        lines += ["Regularisers against the same model without them (--extras):", "",
                   *regularisers, ""]
     return lines
 
@@ -732,14 +860,12 @@ def reproduce_command(args):
     for key in ("data", "images"):
         if Path(getattr(args, key)).resolve() != Path(defaults[key]).resolve():
             parts.append(f"--{key} {relative(getattr(args, key))}")
-    for key in ("seeds", "datasets", "hidden", "batch_size", "max_iter", "image_rows",
-                "threads", "retries"):
+    for key in ("seeds", "datasets", "image_rows", "threads", "retries"):
         value = getattr(args, key)
         if value != defaults[key]:
             text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
             parts.append(f"--{key.replace('_', '-')} {text}")
-    if args.small:
-        parts.append("--small")
+    parts += [f"--{flag}" for flag in ("extras", "small") if getattr(args, flag)]
     return " ".join(parts)
 
 
@@ -762,9 +888,11 @@ def describe_dataset(name, result):
                 f"{result['n_columns']} pixels")
     spec = TABLES[name]
     target = f"log({spec.target})" if spec.log_target else spec.target
+    extras = (f"; regulariser rows on the best scaler, {result['best_scaler']}"
+              if result.get("best_scaler") else "")
     return (f"## {name}: {result['n_rows']:,} rows, {result['n_columns']} columns, "
-            f"{spec.task} of `{spec.target}` (networks fit {target}); regulariser rows "
-            f"on the best scaler, {result['best_scaler']}")
+            f"{spec.task} of `{spec.target}` (ours and sklearn MLP fit {target})"
+            + extras)
 
 
 def summarise(results, args, seconds):
@@ -773,29 +901,36 @@ def summarise(results, args, seconds):
         sections += [describe_dataset(name, result), "", dataset_table(result), "",
                      interference_note(result), ""]
         sections += [f"Note: {note}" for note in result["notes"]]
-    comparison, verdicts = ours_vs_sklearn(results)
-    sizes = ",".join(map(str, args.hidden))
+    tables = {k: v for k, v in results.items() if k != IMAGES}
+    overview = []
+    if tables:
+        overview = [
+            "## All tables: primary scores", "",
+            "Mean ± std over the seeds; the last column is ours minus the best peer "
+            "on that score, paired over the seeds.", "", overview_table(tables), "",
+            "## Ours against each peer", "", peer_table(tables), "",
+            "## Fit time", "",
+            "Fit CPU seconds of ours (the process's, all threads; wall seconds beside) "
+            "and ours / peer of the mean CPU seconds.", "", time_table(tables), ""]
+    shared = mlp_params("sklearn", args, 0)
     text = "\n".join([
-        "# Real tables: ours against scikit-learn's MLP and HistGradientBoosting"
-        + (" (--small smoke test)" if args.small else ""),
+        "# Real tables: our table defaults against HistGradientBoosting, RealMLP-TD "
+        "and scikit-learn's MLP" + (" (--small smoke test)" if args.small else ""),
         "",
-        f"Machine: {machine_summary(args.threads)}.",
-        f"Data: `{relative(args.data)}` and `{relative(args.images)}`. Seeds "
-        f"{', '.join(map(str, args.seeds))}: one 80/20 split per seed (stratified "
-        "for classification) shared by every model; mean ± standard deviation over "
-        f"the seeds. Networks: hidden ({sizes}), batch {args.batch_size}, Adam, "
-        f"max_iter {args.max_iter}, early stopping (10 % validation, patience 10, "
-        "tol 1e-4, best epoch kept), float32 input; the command-line-defaults "
-        "row adds " + ", ".join(f"{k}={v!r}" for k, v in command_line_extra(args).items())
-        + f". Fit time includes the preprocessing; whole run {seconds / 60:.1f} min.",
+        f"Machine: {machine_summary(args.threads)}{realmlp_versions()}.",
+        f"Data: `{relative(args.data)}`. Seeds {', '.join(map(str, args.seeds))}: one "
+        "80/20 split per seed (stratified for classification) shared by every model; "
+        "mean ± standard deviation over the seeds. Ours: `make_tabular_pipeline`'s "
+        "own network, TABLE_DEFAULTS = "
+        + ", ".join(f"{k}={v!r}" for k, v in table_network_defaults().items())
+        + ". sklearn MLP in the same pipeline: "
+        + ", ".join(f"{k}={v!r}" for k, v in shared.items() if k != "random_state")
+        + ". HistGradientBoosting and RealMLP-TD: their defaults, text columns as "
+        f"categories. Whole run {seconds / 60:.1f} min.",
         "",
+        *overview,
+        *findings(results),
         *sections,
-        "## Ours (command-line defaults on tables) against scikit-learn's MLP, same "
-        "pipeline",
-        "",
-        comparison,
-        "",
-        *findings(results, verdicts),
         f"Reproduce: `{reproduce_command(args)}`",
         "",
     ])
@@ -805,6 +940,16 @@ def summarise(results, args, seconds):
     # resolved: an --output relative to the working folder stays there
     write_result(Path(args.output).resolve(), text,
                  {"settings": settings, "seconds": seconds, "results": results})
+
+
+def realmlp_versions():
+    """pytabkit's and PyTorch's versions, or that pytabkit is missing."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f", pytabkit {version('pytabkit')}"
+    except PackageNotFoundError:
+        return ", pytabkit not installed"
 
 
 def run_all(args):
@@ -820,11 +965,9 @@ def run_all(args):
 def worker_arguments(args):
     arguments = ["--data", str(args.data), "--images", str(args.images),
                  "--seeds", ",".join(map(str, args.seeds)),
-                 "--hidden", ",".join(map(str, args.hidden)),
-                 "--batch-size", str(args.batch_size), "--max-iter", str(args.max_iter),
                  "--image-rows", str(args.image_rows), "--threads", str(args.threads),
                  "--retries", str(args.retries)]
-    return arguments + (["--small"] if args.small else [])
+    return arguments + [f"--{flag}" for flag in ("extras", "small") if getattr(args, flag)]
 
 
 def int_list(text):
@@ -839,20 +982,20 @@ def parse_args(argv=None):
     parser.add_argument("--images", default=str(DEFAULT_IMAGES),
                         help="folder of the Fashion-MNIST IDX files (default: "
                              "../shared/datasets/fashion-mnist of the checkout)")
-    parser.add_argument("--datasets", default=[*TABLES, IMAGES],
+    parser.add_argument("--datasets", default=list(TABLES),
                         type=lambda s: s.split(","),
-                        help=f"comma-separated subset of {', '.join([*TABLES, IMAGES])}")
+                        help=f"comma-separated subset of {', '.join([*TABLES, IMAGES])} "
+                             "(default: every table)")
     parser.add_argument("--seeds", default=[0, 1, 2], type=int_list,
                         help="comma-separated seeds (default 0,1,2)")
     parser.add_argument("--small", action="store_true",
-                        help="smoke test: a few hundred rows, 5 epochs, seed 0")
+                        help=f"smoke test: a few hundred rows, {SMALL_EPOCHS} epochs, "
+                             "seed 0")
+    parser.add_argument("--extras", action="store_true",
+                        help="also ours per numeric scaler and with regularisers")
     parser.add_argument("--output", default=None,
                         help="result file, .md and .json (default "
                              "benchmarks/results/tabular; with --small a temporary file)")
-    parser.add_argument("--hidden", default=(256, 128),
-                        type=lambda s: tuple(int_list(s)))
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--max-iter", type=int, default=200)
     parser.add_argument("--image-rows", type=int, default=5000,
                         help="Fashion-MNIST training images (default 5000)")
     parser.add_argument("--threads", type=int, default=2,
@@ -873,8 +1016,6 @@ def parse_args(argv=None):
         given = {a.split("=")[0] for a in (sys.argv[1:] if argv is None else argv)}
         if "--seeds" not in given:
             args.seeds = [0]
-        if "--max-iter" not in given:
-            args.max_iter = 5
         if "--retries" not in given:
             args.retries = 0
     if args.output is None:
@@ -889,7 +1030,6 @@ def resummarise(args):
     settings = dict(saved["settings"], output=args.output, worker=None, from_json=None)
     for key in ("data", "images"):
         settings[key] = str((CHECKOUT / settings[key]).resolve())
-    settings["hidden"] = tuple(settings["hidden"])
     summarise(saved["results"], argparse.Namespace(**settings), saved["seconds"])
 
 
