@@ -454,15 +454,19 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
         if validation is not None or not self.early_stopping:
             return X, Y, sample_weight, validation
         arrays = [X, Y] + ([] if sample_weight is None else [sample_weight])
+        stratify = self._stratify(Y)
         try:
             parts = train_test_split(*arrays, test_size=self.validation_fraction,
-                                     random_state=rng, stratify=self._stratify(Y))
+                                     random_state=rng, stratify=stratify)
         except ValueError as exc:
+            # scikit-learn's message first (its MLPs raise it as it is), ours after
             raise ValueError(
-                f"early_stopping could not hold out validation_fraction="
-                f"{self.validation_fraction} of {X.shape[0]} samples: {exc} Increase "
-                "validation_fraction or the number of samples, pass X_val and "
-                "y_val, or set early_stopping=False."
+                f"{str(exc).rstrip('. ')}; early_stopping could not hold out "
+                f"validation_fraction="
+                f"{self.validation_fraction} of {X.shape[0]} samples"
+                f"{self._rare_labels_note(Y, stratify)}. Increase validation_fraction "
+                "or the number of samples, pass X_val and y_val, or set "
+                "early_stopping=False."
             ) from exc
         X_tr, X_val, Y_tr, Y_val = parts[:4]
         sw_tr, sw_val = parts[4:] if sample_weight is not None else (None, None)
@@ -471,6 +475,16 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
                              "'validation_fraction' or the size of your dataset.")
         return (X_tr, Y_tr, sw_tr,
                 _Validation(X_val, self._decode_outputs(Y_val), Y_val, sw_val))
+
+    def _rare_labels_note(self, Y, stratify):
+        """Name the labels a stratified split cannot divide, as the user wrote them."""
+        if stratify is None:
+            return ""
+        labels, counts = np.unique(self._decode_outputs(Y), return_counts=True)
+        if (counts >= 2).all():
+            return ""
+        return (f" stratified by class (fewer than 2 samples of the labels "
+                f"{labels[counts < 2].tolist()})")
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":

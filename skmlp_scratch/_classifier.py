@@ -245,8 +245,7 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLPScratch):
             self._check_known_classes(y, "`y` has classes not in `classes_` (given to "
                                          "the first partial_fit)")
         elif self.warm_start and not reset:
-            self._check_known_classes(y, "warm_start needs `y` to have the classes of "
-                                         "the previous fit", exact=True)
+            self._check_same_classes(y)
         else:
             self._label_binarizer = LabelBinarizer().fit(y)
             self.classes_ = self._label_binarizer.classes_
@@ -282,6 +281,12 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLPScratch):
     def _stratify(self, Y):
         if self._label_binarizer.y_type_ == "multilabel-indicator":
             return None
+        if Y.shape[1] == 1:
+            # binary: the encoded column as booleans, as scikit-learn's
+            # MLPClassifier stratifies, which gives its split (and its message,
+            # whose classes read 'False' and 'True'); scikit-learn 1.9 does
+            # not stratify several classes, we do, by label
+            return Y.astype(bool)
         return self._decode_outputs(Y)
 
     def _default_score(self, y, P, sample_weight):
@@ -307,11 +312,20 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLPScratch):
         weights = compute_sample_weight(self.class_weight, y).astype(dtype, copy=False)
         return weights if sample_weight is None else sample_weight * weights
 
-    def _check_known_classes(self, y, message, exact=False):
+    def _check_known_classes(self, y, message):
         classes = unique_labels(y)
-        unknown = np.setdiff1d(classes, self.classes_)
-        if len(unknown) or (exact and len(classes) != len(self.classes_)):
+        if len(np.setdiff1d(classes, self.classes_)):
             raise ValueError(f"{message}: expected {self.classes_}, got {classes}.")
+
+    def _check_same_classes(self, y):
+        """A warm start goes on with the output layer it has: one unit per class."""
+        classes = unique_labels(y)
+        if set(classes) != set(self.classes_):
+            # scikit-learn's sentence first, so a match= written for its MLPs matches
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in "
+                f"the previous call to fit. Previously got {self.classes_}, `y` has "
+                f"{classes}. Set warm_start=False to train afresh on these classes.")
 
     def _check_two_classes(self, y, sample_weight):
         if y.ndim == 2:  # multilabel: each column is its own binary problem

@@ -36,6 +36,12 @@ class TrainingDivergedError(FloatingPointError):
     """The loss or the parameters became non-finite during training."""
 
 
+# scikit-learn's own words for non-finite weights, kept verbatim so that a
+# match= written for its MLPs matches ours
+SKLEARN_NON_FINITE = ("Solver produced non-finite parameter weights. The input data "
+                      "may contain large values and need to be preprocessed.")
+
+
 def iter_minibatches(n_samples, batch_size, order=None):
     """Yield the rows of each mini-batch of one epoch.
 
@@ -143,7 +149,7 @@ def check_finite(loss_value, params, where, advice=STOCHASTIC_ADVICE):
     what = "the loss" if not np.isfinite(loss_value) else "the weights"
     raise TrainingDivergedError(
         f"Training diverged at {where}: {what} became non-finite "
-        f"(loss={loss_value!r}). {advice}"
+        f"(loss={loss_value!r}). {SKLEARN_NON_FINITE} {advice}"
     )
 
 

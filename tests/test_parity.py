@@ -206,6 +206,62 @@ def test_partial_fit_calls_give_sklearns_loss_curve(pair, target):
     np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
 
 
+def test_binary_early_stopping_holds_out_sklearns_rows():
+    # the split is stratified on the encoded column as scikit-learn's, so the
+    # validation scores of every epoch agree, not only the training loss
+    X, y, _ = _data("binary")
+    params = dict(hidden_layer_sizes=(7,), early_stopping=True, validation_fraction=0.25,
+                  n_iter_no_change=100, max_iter=12, random_state=3)
+    with short_training():
+        ours, theirs = (cls(**params).fit(X, y) for cls in PAIRS["classifier"])
+    assert len(ours.validation_scores_) == 12
+    assert ours.validation_scores_ == theirs.validation_scores_
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-12)
+
+
+def _two_regressors_from_same_weights(ours_params, theirs_params, X, Y, n_steps):
+    ours = MLPScratchRegressor(**ours_params)
+    theirs = MLPRegressor(**theirs_params)
+    with short_training():
+        ours.fit(X, Y)
+        theirs.fit(X, Y)
+        theirs.coefs_ = [W.copy() for W in ours.coefs_]
+        theirs.intercepts_ = [b.copy() for b in ours.intercepts_]
+        for est in (ours, theirs):
+            est.set_params(warm_start=True, max_iter=n_steps)
+            est.fit(X, Y)
+    return ours, theirs
+
+
+@pytest.mark.parametrize("n_outputs", [2, 3])
+def test_sklearns_multi_output_alpha_is_ours_times_n_outputs(n_outputs):
+    # MLPRegressor's gradient is that of the squared error summed over the
+    # outputs, so its objective is n_outputs times ours with alpha / n_outputs:
+    # a full-batch SGD step agrees once our step is n_outputs times larger
+    X, _, _ = _data("continuous")
+    rng = np.random.RandomState(1)
+    Y = np.column_stack([X[:, k] - X[:, k + 1] ** 2 for k in range(n_outputs)])
+    Y += 0.1 * rng.randn(*Y.shape)
+    alpha, rate = 0.3, 0.05
+    theirs_params = _full_batch_params(alpha=alpha, learning_rate_init=rate)
+    ours_params = _full_batch_params(alpha=alpha / n_outputs,
+                                     learning_rate_init=rate * n_outputs)
+    ours, theirs = _two_regressors_from_same_weights(ours_params, theirs_params, X, Y, 3)
+    assert _max_abs_difference(ours, theirs) <= 1e-10
+    # with alpha as it is, the two differ: the test can tell them apart
+    same_alpha, _ = _two_regressors_from_same_weights(
+        _full_batch_params(alpha=alpha, learning_rate_init=rate * n_outputs),
+        theirs_params, X, Y, 3)
+    assert _max_abs_difference(same_alpha, theirs) > 1e-4
+    # adam's steps do not depend on the gradient's scale but through epsilon
+    # (negligible here): alpha alone ports
+    adam = dict(solver="adam", learning_rate_init=0.01, epsilon=1e-14)
+    ours, theirs = _two_regressors_from_same_weights(
+        _full_batch_params(alpha=alpha / n_outputs, **adam),
+        _full_batch_params(alpha=alpha, **adam), X, Y, 50)
+    assert _max_abs_difference(ours, theirs) <= 1e-9
+
+
 @pytest.fixture(scope="module")
 def friedman_split():
     X, y = make_friedman1(n_samples=2000, noise=0.5, random_state=0)
