@@ -7,6 +7,7 @@ import warnings
 from sklearn.base import clone
 
 from .._training import TrainingDivergedError
+from ..tabular import one_line
 from .report import CommandError, print_results, write_report
 
 
@@ -61,12 +62,14 @@ def fit_model(run, X_train, y_train):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             run.model.fit(X_train, y_train)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
+    # first: a divergence is a ValueError too, as scikit-learn's is, but
+    # means the data was usable and the training went wrong (exit code 1)
     except TrainingDivergedError as exc:
         raise CommandError(str(exc), exit_code=1) from None
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     finally:
         run.fit_seconds = time.perf_counter() - started
     run.warnings = [str(w.message) for w in caught]
     for message in run.warnings:
-        print(f"warning: {message}", file=sys.stderr)
+        print(f"warning: {one_line(message)}", file=sys.stderr)
