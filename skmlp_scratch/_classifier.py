@@ -270,9 +270,18 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLPScratch):
         return self._label_binarizer.transform(y_val)
 
     def _decode_outputs(self, P):
-        """Labels (or an indicator matrix) from network outputs or encoded targets."""
-        return self._label_binarizer.inverse_transform(
-            P.ravel() if self.n_outputs_ == 1 else P)
+        """Labels (or an indicator matrix) from network outputs or encoded targets.
+
+        ``LabelBinarizer.inverse_transform``'s own rules (the first largest
+        output, or a threshold of 0.5), applied directly for one or several
+        classes: its checks cost more than a small prediction itself.
+        """
+        y_type = self._label_binarizer.y_type_
+        if y_type == "multiclass":
+            return self.classes_.take(P.argmax(axis=1))
+        if y_type == "binary":
+            return self.classes_.take((P.ravel() > 0.5).astype(np.intp))
+        return self._label_binarizer.inverse_transform(P)
 
     def _output_activation(self):
         multiclass = self._label_binarizer.y_type_ == "multiclass"
