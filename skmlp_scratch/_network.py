@@ -510,6 +510,11 @@ def forward_chunked(X, coefs, intercepts, activations, depth=None, chunk_size=40
     coefs, intercepts, activations = coefs[:depth], intercepts[:depth], activations[:depth]
     n = X.shape[0]
     dtype = coefs[0].dtype
+    if n <= chunk_size:
+        # one chunk: the last layer's output is the result, with no views to
+        # make (a few microseconds of a one-row prediction)
+        return forward(X, coefs, intercepts, activations,
+                       [np.empty((n, W.shape[1]), dtype=dtype) for W in coefs])
     result = np.empty((n, coefs[-1].shape[1]), dtype=dtype)
     outputs = [np.empty((min(n, chunk_size), W.shape[1]), dtype=dtype) for W in coefs]
     for start in range(0, n, chunk_size):

@@ -209,3 +209,16 @@ def test_multilabel_predictions_still_decode_through_the_binarizer():
     Y = (rng.uniform(size=(40, 3)) > 0.5).astype(int)
     clf = fit_quietly(MLPScratchClassifier((4,), max_iter=5, random_state=0), X, Y)
     np.testing.assert_array_equal(clf.predict(X), (clf.predict_proba(X) > 0.5).astype(int))
+
+
+@pytest.mark.parametrize("depth", [1, 2, None])
+def test_one_chunk_and_many_chunks_compute_the_same_layer(depth):
+    from skmlp_scratch._network import forward_chunked
+
+    est, X = _fitted("classifier")
+    args = (X, est.coefs_, est.intercepts_, est._layer_activations())
+    whole = forward_chunked(*args, depth=depth)  # 60 rows: one chunk
+    pieces = forward_chunked(*args, depth=depth, chunk_size=7)
+    n_units = est.coefs_[-1 if depth is None else depth - 1].shape[1]
+    assert whole.shape == pieces.shape == (60, n_units)
+    np.testing.assert_allclose(whole, pieces, rtol=1e-12, atol=1e-15)
