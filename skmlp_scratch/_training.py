@@ -32,8 +32,13 @@ from ._losses import sample_scale
 from ._optimizers import OPTIMIZERS, SCHEDULES, clip_by_global_norm, make_optimizer
 
 
-class TrainingDivergedError(FloatingPointError):
-    """The loss or the parameters became non-finite during training."""
+class TrainingDivergedError(ValueError, FloatingPointError):
+    """The loss or the parameters became non-finite during training.
+
+    A ``ValueError``, as scikit-learn's MLPs raise for non-finite weights (so
+    code written for them catches it: catch this class first to tell a
+    divergence from bad input), and a ``FloatingPointError``, as before.
+    """
 
 
 # scikit-learn's own words for non-finite weights, kept verbatim so that a
