@@ -36,11 +36,16 @@ import csv
 import io
 import re
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.compose import (
     ColumnTransformer,
     TransformedTargetRegressor,
@@ -49,13 +54,12 @@ from sklearn.compose import (
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (
-    FunctionTransformer,
     OneHotEncoder,
     QuantileTransformer,
     RobustScaler,
     StandardScaler,
 )
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, Options
 from sklearn.utils.validation import (
     FLOAT_DTYPES,
     _check_feature_names_in,
@@ -67,8 +71,12 @@ from ._classifier import MLPScratchClassifier
 from ._regressor import MLPScratchRegressor
 
 __all__ = [
+    "AsText",
+    "Cast",
+    "LogTarget",
     "NUMERIC_SCALERS",
     "PiecewiseLinearEncoder",
+    "SoftClip",
     "TABLE_DEFAULTS",
     "TableError",
     "TableWarning",
@@ -616,10 +624,198 @@ def soft_clip(X, bound=3.0):
     Returns
     -------
     X_clipped : ndarray of shape (n_samples, n_features)
-        The squashed values, of the type of ``X``.
+        The squashed values, of the type of ``X``; values too large for
+        ``(x / bound)**2`` to be finite map to ``+-bound``.
     """
     X = np.asarray(X)
-    return X / np.sqrt(1 + (X / bound) ** 2)
+    # hypot(1, t) = sqrt(1 + t^2) without squaring t: no overflow for |x|
+    # near the largest float, where the square would send x / inf to 0
+    return X / np.hypot(1, X / bound)
+
+
+class _ElementwiseTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """A transformer of each value on its own: ``fit`` learns the input's width only.
+
+    A subclass sets ``_validation`` (the keyword arguments of
+    ``validate_data`` for its input) and ``_apply`` (the transformation).
+    Being classes rather than ``FunctionTransformer`` steps, they are types
+    a skops file names exactly and skl2onnx can convert
+    (:mod:`skmlp_scratch.onnx`).
+    """
+
+    _validation = {}
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Record the number (and names) of the columns.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
+        validate_data(self, X, **self._validation)
+        return self
+
+    def transform(self, X):
+        """Transform each value.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data, with the columns seen in ``fit``.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_samples, n_features)
+            The transformed values.
+        """
+        check_is_fitted(self)
+        return self._apply(validate_data(self, X, reset=False, **self._validation))
+
+
+class SoftClip(_ElementwiseTransformer):
+    """:func:`soft_clip` as a pipeline step: squash values smoothly into (-bound, bound).
+
+    Parameters
+    ----------
+    bound : float, default=3.0
+        The limit approached on either side.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Columns seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``fit`` was given a DataFrame with text names.
+
+    Examples
+    --------
+    >>> from skmlp_scratch.tabular import SoftClip
+    >>> SoftClip().fit_transform([[0.0], [3.0], [1e200]]).round(4)
+    array([[0.    ],
+           [2.1213],
+           [3.    ]])
+    """
+
+    _parameter_constraints = {"bound": [Interval(Real, 0, None, closed="neither")]}
+    _validation = {"dtype": FLOAT_DTYPES}
+
+    def __init__(self, bound=3.0):
+        self.bound = bound
+
+    def _apply(self, X):
+        return soft_clip(X, self.bound)
+
+
+class Cast(_ElementwiseTransformer):
+    """Convert the values to one float type, copying only if the type changes.
+
+    Parameters
+    ----------
+    dtype : {"float32", "float64"}, default="float32"
+        The output type.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Columns seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``fit`` was given a DataFrame with text names.
+    """
+
+    _parameter_constraints = {"dtype": [Options(object, {"float32", "float64",
+                                                         np.float32, np.float64})]}
+    # the missing-value flags of a table without gaps are zero columns
+    _validation = {"dtype": None, "ensure_all_finite": False, "ensure_min_features": 0}
+
+    def __init__(self, dtype="float32"):
+        self.dtype = dtype
+
+    def _apply(self, X):
+        return np.asarray(X, dtype=self.dtype)
+
+
+class AsText(_ElementwiseTransformer):
+    """Categorical columns as text: ``str`` of each value, a missing value as ``""``.
+
+    Every missing marker pandas knows (None, NaN, ``pd.NA``, ``NaT``) becomes
+    the empty string, which :func:`make_preprocessor`'s imputer then replaces
+    by the level ``"missing"``; an empty text is missing too. Booleans become
+    ``"True"`` and ``"False"``. Text is also what an exported ONNX model
+    takes for these columns (:func:`skmlp_scratch.onnx.table_inputs`).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Columns seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``fit`` was given a DataFrame with text names.
+    """
+
+    _parameter_constraints = {}
+    _validation = {"dtype": None, "ensure_all_finite": False}
+
+    def _apply(self, X):
+        import pandas as pd  # present: the column selectors need a DataFrame
+
+        values = np.asarray(X, dtype=object)
+        missing = pd.isna(values)
+        result = values.astype(str).astype(object)
+        result[missing] = ""
+        return result
+
+
+class _LevelEncoder(OneHotEncoder):
+    """scikit-learn's ``OneHotEncoder``, as a type of its own for ONNX export.
+
+    skl2onnx's converter of ``OneHotEncoder`` stops at a level first seen at
+    prediction time, where ``handle_unknown="infrequent_if_exist"`` encodes
+    it as infrequent; :mod:`skmlp_scratch.onnx` converts this type so that
+    the exported model encodes such a level as scikit-learn does.
+    """
+
+
+class LogTarget(_ElementwiseTransformer):
+    """``log(y)`` of a strictly positive target, and ``exp`` back.
+
+    The target transform of ``make_tabular_pipeline(log_target=True)``, before
+    the target is standardised.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Columns (targets) seen in ``fit``.
+    """
+
+    _parameter_constraints = {}
+    _validation = {"dtype": FLOAT_DTYPES}
+
+    def _apply(self, y):
+        return _checked_log(y)
+
+    def inverse_transform(self, X):
+        """``exp`` of the values: the target from its logarithm.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Logarithms of the target.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples, n_features)
+            The target.
+        """
+        check_is_fitted(self)
+        return np.exp(validate_data(self, X, reset=False, **self._validation))
 
 
 def _standard():
@@ -630,8 +826,7 @@ def _robust_clip():
     # RobustScaler centres on the median and divides by the interquartile
     # range, which is 0 for a column that is mostly one value: then it leaves
     # the column unscaled, which soft clipping keeps within bounds anyway
-    return make_pipeline(RobustScaler(quantile_range=(25.0, 75.0)),
-                         FunctionTransformer(soft_clip, feature_names_out="one-to-one"))
+    return make_pipeline(RobustScaler(quantile_range=(25.0, 75.0)), SoftClip())
 
 
 def _quantile():
@@ -699,17 +894,19 @@ def make_preprocessor(*, numeric="robust", max_categories=20, min_frequency=5,
     numeric_steps = Pipeline([
         ("impute", SimpleImputer(strategy="median")),
         ("scale", NUMERIC_SCALERS[numeric]()),
-        ("cast", _caster(dtype))])
+        ("cast", Cast(dtype))])
     # 0/1 columns, not scaled, for the numeric columns that had gaps at fit;
     # a gap first seen at prediction time is imputed and not flagged
     missing_steps = Pipeline([
         ("flag", MissingIndicator(features="missing-only", error_on_new=False)),
-        ("cast", _caster(dtype))])
+        ("cast", Cast(dtype))])
     categorical_steps = Pipeline([
-        # booleans become text first: the imputer's "missing" level is text too
-        ("text", FunctionTransformer(_as_text, feature_names_out="one-to-one")),
-        ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
-        ("encode", OneHotEncoder(handle_unknown="infrequent_if_exist",
+        # booleans become text first, and a missing value the empty text,
+        # which an ONNX text input can hold where it cannot hold NaN
+        ("text", AsText()),
+        ("impute", SimpleImputer(strategy="constant", missing_values="",
+                                 fill_value="missing")),
+        ("encode", _LevelEncoder(handle_unknown="infrequent_if_exist",
                                  max_categories=max_categories,
                                  min_frequency=min_frequency, sparse_output=False,
                                  dtype=dtype))])
@@ -719,31 +916,6 @@ def make_preprocessor(*, numeric="robust", max_categories=20, min_frequency=5,
          ("categorical", categorical_steps,
           make_column_selector(dtype_exclude="number"))],
         sparse_threshold=0.0, verbose_feature_names_out=False)
-
-
-def _caster(dtype):
-    return FunctionTransformer(_cast, kw_args={"dtype": dtype},
-                               feature_names_out="one-to-one")
-
-
-def _cast(X, dtype):
-    """``X`` as an array of ``dtype``, a copy only if the type changes."""
-    return np.asarray(X, dtype=dtype)
-
-
-def _as_text(X):
-    """Categorical columns as an object array of text, missing values as NaN.
-
-    Every missing marker pandas knows (None, NaN, ``pd.NA``, ``NaT``) becomes
-    NaN, which the imputer then replaces by the level ``"missing"``.
-    """
-    import pandas as pd  # present: the column selectors need a DataFrame
-
-    values = np.asarray(X, dtype=object)
-    missing = pd.isna(values)
-    result = values.astype(str).astype(object)
-    result[missing] = np.nan
-    return result
 
 
 def make_tabular_pipeline(estimator=None, *, task="classification", log_target=False,
@@ -804,8 +976,7 @@ def make_tabular_pipeline(estimator=None, *, task="classification", log_target=F
 def _target_transformer(log_target):
     if not log_target:
         return StandardScaler()
-    return make_pipeline(FunctionTransformer(_checked_log, np.exp, check_inverse=False),
-                         StandardScaler())
+    return make_pipeline(LogTarget(), StandardScaler())
 
 
 def _checked_log(y):

@@ -97,6 +97,25 @@ def test_soft_clip_is_near_identity_inside_and_bounded_outside():
     np.testing.assert_allclose(soft_clip(-x), -y)
 
 
+def test_soft_clip_sends_huge_values_to_the_bound_without_overflow():
+    # (x / 3)**2 overflows above about 1e154: the squared form sent these to 0
+    x = np.array([1e200, -1e300, np.finfo(np.float64).max, -np.finfo(np.float64).max])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = soft_clip(x)
+    np.testing.assert_allclose(y, [3.0, -3.0, 3.0, -3.0], rtol=1e-15)
+    assert soft_clip(np.float32([3e38]))[0] == np.float32(3.0)
+
+
+def test_soft_clip_step_equals_the_function():
+    from skmlp_scratch.tabular import SoftClip
+
+    X = np.array([[-50.0, 0.5], [2.0, 1e250]])
+    np.testing.assert_array_equal(SoftClip(bound=2.0).fit_transform(X), soft_clip(X, 2.0))
+    with pytest.raises(ValueError, match="bound"):
+        SoftClip(bound=0).fit(X)
+
+
 @pytest.mark.parametrize("numeric", sorted(NUMERIC_SCALERS))
 def test_preprocessor_encodes_every_column_by_its_rules(numeric):
     table = mixed_table()
