@@ -9,10 +9,10 @@ with its options and the function that runs it, to the subparsers
 import argparse
 
 from .. import __version__
-from . import predict, train
+from . import export, predict, train
 
 # the command modules, in the order of the help text
-COMMANDS = (train, predict)
+COMMANDS = (train, predict, export)
 
 
 def build_parser(prog=None):
