@@ -35,6 +35,7 @@ from .tabular import AsText, Cast, LogTarget, SoftClip, _LevelEncoder, fitted_co
 
 try:
     import skl2onnx
+    from onnx import TensorProto
     from skl2onnx.algebra import onnx_ops
     from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
     from skl2onnx.common.data_types import (
@@ -121,7 +122,8 @@ def _gelu(ops, z):
     # Phi) and the rest in float64
     scaled = ops("Mul", z, ops.constant(np.sqrt(0.5)))
     if ops.dtype == np.float64:
-        erf = ops("Cast", ops("Erf", ops("Cast", scaled, to=FLOAT)), to=DOUBLE)
+        erf = ops("Cast", ops("Erf", ops("Cast", scaled, to=TensorProto.FLOAT)),
+                  to=TensorProto.DOUBLE)
     else:
         erf = ops("Erf", scaled)
     half_cdf = ops("Mul", ops("Add", erf, ops.constant(1.0)), ops.constant(0.5))
@@ -156,9 +158,6 @@ registry needs an entry; converting a network with an activation that has
 none stops with a ``ValueError`` naming it.
 """
 
-FLOAT = 1  # onnx.TensorProto.FLOAT
-DOUBLE = 11  # onnx.TensorProto.DOUBLE
-
 
 def _onnx_activation(name):
     try:
@@ -170,7 +169,7 @@ def _onnx_activation(name):
 
 def _forward(ops, X, network):
     """The network's outputs: per layer ``activation(A @ W + b)``."""
-    A = ops("Cast", X, to=DOUBLE if ops.dtype == np.float64 else FLOAT)
+    A = ops("Cast", X, to=_proto_type(ops.dtype))
     for W, b, activation in zip(network.coefs_, network.intercepts_,
                                 network._layer_activations()):
         Z = ops("Add", ops("MatMul", A, ops.constant(W)), ops.constant(b))
@@ -187,7 +186,11 @@ def _compute_dtype(operator):
 
 
 def _tensor_type(dtype):
-    return DoubleTensorType if dtype == np.float64 else FloatTensorType
+    return DoubleTensorType if np.dtype(dtype) == np.float64 else FloatTensorType
+
+
+def _proto_type(dtype):
+    return TensorProto.DOUBLE if np.dtype(dtype) == np.float64 else TensorProto.FLOAT
 
 
 def _ops(operator, container):
@@ -236,7 +239,7 @@ def _convert_classifier(scope, operator, container):
         P = ops("Concat", ops("Sub", ops.constant(1.0), P), P, axis=1)
     if _is_multilabel(classifier):
         # a label is predicted where its probability exceeds one half
-        labels = ops("Cast", ops("Greater", P, ops.constant(0.5)), to=7)  # INT64
+        labels = ops("Cast", ops("Greater", P, ops.constant(0.5)), to=TensorProto.INT64)
     else:
         # the first class of largest probability, as predict's argmax
         index = ops("ArgMax", P, axis=1, keepdims=0)
@@ -292,9 +295,8 @@ def _cast_shapes(operator):
 
 
 def _convert_cast(scope, operator, container):
-    to = DOUBLE if np.dtype(operator.raw_operator.dtype) == np.float64 else FLOAT
     ops = _ops(operator, container)
-    ops("Cast", operator.inputs[0], to=to,
+    ops("Cast", operator.inputs[0], to=_proto_type(operator.raw_operator.dtype),
         output_names=[operator.outputs[0]]).add_to(scope, container)
 
 
@@ -497,8 +499,14 @@ def _unconvertible(model):
                 "CDF; train with numeric='robust' or 'standard' to export")
 
 
-def _is_table(X):
-    return hasattr(X, "columns") and hasattr(X, "dtypes")
+def _is_table(model, X):
+    """Whether ``X`` is a table for ``model``'s preprocessor, one input per column.
+
+    A DataFrame given to a model without it (a network fitted on a numeric
+    DataFrame) is one matrix input like an array.
+    """
+    has_columns = fitted_columns(model, "numeric") or fitted_columns(model, "categorical")
+    return hasattr(X, "columns") and bool(has_columns)
 
 
 def _table_columns(model, table):
@@ -545,7 +553,7 @@ def table_inputs(model, table, dtype=np.float32):
 
 def _initial_types(model, X, dtype):
     """skl2onnx's input declarations: one per table column, or one matrix."""
-    if _is_table(X):
+    if _is_table(model, X):
         return [(name, (_tensor_type(dtype) if numeric else StringTensorType)([None, 1]))
                 for name, numeric in _table_columns(model, X)]
     n_features = np.asarray(X).shape[1]
@@ -562,10 +570,11 @@ def to_onnx(model, X, *, dtype=None, options=None, target_opset=None):
         of scikit-learn transformers ending in one, or a pipeline from
         :func:`~skmlp_scratch.tabular.make_tabular_pipeline`.
     X : array-like of shape (n_samples, n_features) or pandas.DataFrame
-        A sample of the input, for its types: an array gives one input ``X``
-        of shape ``(n_samples, n_features)``; a DataFrame one input per column
-        the model reads, of shape ``(n_samples, 1)``, numeric columns as
-        floats and the others as text (see :func:`table_inputs`).
+        A sample of the input, for its types. For a table pipeline, a
+        DataFrame: one input per column the model reads, of shape
+        ``(n_samples, 1)``, numeric columns as floats and the others as text
+        (see :func:`table_inputs`). For any other model, one input ``X`` of
+        shape ``(n_samples, n_features)``.
     dtype : {numpy.float32, numpy.float64}, default=None
         Float type of the numeric inputs and of the computation; None takes
         an array's own type when it is float64, float32 otherwise. A table
@@ -591,12 +600,12 @@ def to_onnx(model, X, *, dtype=None, options=None, target_opset=None):
         whose ``options`` keep skl2onnx's ``zipmap`` (float32 only).
     """
     if dtype is None:
-        is_double = not _is_table(X) and np.asarray(X).dtype == np.float64
+        is_double = not _is_table(model, X) and np.asarray(X).dtype == np.float64
         dtype = np.float64 if is_double else np.float32
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64; got {dtype}")
-    if _is_table(X) and dtype == np.float64:
+    if _is_table(model, X) and dtype == np.float64:
         raise ValueError("a table exports with float32 numeric inputs: onnxruntime's "
                          "Imputer, which fills the gaps, has no float64 kernel")
     _unconvertible(model)

@@ -693,7 +693,7 @@ class SoftClip(_ElementwiseTransformer):
     ----------
     n_features_in_ : int
         Columns seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``fit`` was given a DataFrame with text names.
 
     Examples
@@ -727,7 +727,7 @@ class Cast(_ElementwiseTransformer):
     ----------
     n_features_in_ : int
         Columns seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``fit`` was given a DataFrame with text names.
     """
 
@@ -756,7 +756,7 @@ class AsText(_ElementwiseTransformer):
     ----------
     n_features_in_ : int
         Columns seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``fit`` was given a DataFrame with text names.
     """
 

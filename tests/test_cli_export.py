@@ -13,7 +13,7 @@ onnxruntime = pytest.importorskip(
     "onnxruntime", reason='the onnx extra: pip install "skmlp_scratch[onnx]"')
 pytest.importorskip("skl2onnx")
 pytest.importorskip("skops")
-from skmlp_scratch.onnx import table_inputs  # noqa: E402 - after the skip
+from skmlp_scratch.onnx import table_inputs  # after the skip
 
 DIFFERENCE = re.compile(r"largest difference of the (\w+) ([-+.e\d]+)")
 

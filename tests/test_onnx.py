@@ -251,3 +251,15 @@ def test_table_inputs_are_one_per_column():
     inputs = skmlp_onnx.table_inputs(model, new_rows(frame))
     assert inputs["income"].dtype == np.float32 and np.isnan(inputs["income"][2, 0])
     assert inputs["city"][3, 0] == "" and inputs["member"][0, 0] in ("True", "False")
+
+
+def test_network_fitted_on_a_dataframe_takes_one_matrix():
+    pd = pytest.importorskip("pandas")
+    X = data(np.float32)
+    frame = pd.DataFrame(X, columns=[f"f{k}" for k in range(X.shape[1])])
+    model = fit_quietly(MLPScratchRegressor(hidden_layer_sizes=(4,), max_iter=10,
+                                            random_state=0), frame, X[:, 0])
+    onnx_model = skmlp_onnx.to_onnx(model, frame[:1])
+    assert [i.name for i in onnx_model.graph.input] == ["X"]
+    (y,) = run_onnx(onnx_model, X)
+    np.testing.assert_allclose(y[:, 0], model.predict(frame), atol=1e-5)
