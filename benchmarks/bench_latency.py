@@ -1,4 +1,4 @@
-"""Prediction latency of small batches: ours, scikit-learn's MLPs with the same weights, onnxruntime.
+"""Prediction latency of small batches: ours, scikit-learn's MLPs, onnxruntime.
 
 Serving predicts one row or a few at a time, where the time goes into input
 checks and per-call overhead, not arithmetic. One classifier and one
@@ -129,7 +129,8 @@ def check_agreement(table, X):
         expected = np.asarray(calls["ours"](X), dtype=np.float64)
         for peer, call in calls.items():
             got = np.asarray(call(X), dtype=np.float64).reshape(expected.shape)
-            differences[f"{kind}.{method}.{peer}"] = float(np.max(np.abs(got - expected)))
+            difference = float(np.max(np.abs(got - expected)))
+            differences[f"{kind}.{method}.{peer}"] = difference
     return differences
 
 

@@ -549,7 +549,7 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
     # -------------------------------------------------------------- predict
 
     def _validated_X(self, X):
-        """``X`` as the network reads it, checked as scikit-learn's ``validate_data`` checks.
+        """``X`` as the network reads it, checked as ``validate_data`` checks it.
 
         A float ndarray of the fitted width, for a model fitted without
         feature names, is what serving sends one row at a time; it is

@@ -210,8 +210,9 @@ def test_binary_early_stopping_holds_out_sklearns_rows():
     # the split is stratified on the encoded column as scikit-learn's, so the
     # validation scores of every epoch agree, not only the training loss
     X, y, _ = _data("binary")
-    params = dict(hidden_layer_sizes=(7,), early_stopping=True, validation_fraction=0.25,
-                  n_iter_no_change=100, max_iter=12, random_state=3)
+    params = dict(hidden_layer_sizes=(7,), early_stopping=True,
+                  validation_fraction=0.25, n_iter_no_change=100, max_iter=12,
+                  random_state=3)
     with short_training():
         ours, theirs = (cls(**params).fit(X, y) for cls in PAIRS["classifier"])
     assert len(ours.validation_scores_) == 12
@@ -246,7 +247,8 @@ def test_sklearns_multi_output_alpha_is_ours_times_n_outputs(n_outputs):
     theirs_params = _full_batch_params(alpha=alpha, learning_rate_init=rate)
     ours_params = _full_batch_params(alpha=alpha / n_outputs,
                                      learning_rate_init=rate * n_outputs)
-    ours, theirs = _two_regressors_from_same_weights(ours_params, theirs_params, X, Y, 3)
+    ours, theirs = _two_regressors_from_same_weights(ours_params, theirs_params,
+                                                     X, Y, 3)
     assert _max_abs_difference(ours, theirs) <= 1e-10
     # with alpha as it is, the two differ: the test can tell them apart
     same_alpha, _ = _two_regressors_from_same_weights(

@@ -28,8 +28,9 @@ METHODS = {"classifier": ("predict", "predict_proba", "predict_log_proba"),
 def _data(n_classes, n_samples=60, seed=0):
     rng = np.random.RandomState(seed)
     X = rng.randn(n_samples, N_FEATURES)
-    y = X[:, 0] - X[:, 1] ** 2 if n_classes is None else rng.randint(0, n_classes, n_samples)
-    return X, y
+    if n_classes is None:
+        return X, X[:, 0] - X[:, 1] ** 2
+    return X, rng.randint(0, n_classes, n_samples)
 
 
 def _fitted(kind, dtype=np.float64, n_classes=3, **params):
@@ -69,8 +70,9 @@ def _full_path(est, method, X):
 @pytest.mark.parametrize("n_rows", [1, 3, 5000])
 @pytest.mark.parametrize("kind, n_classes", [("classifier", 2), ("classifier", 3),
                                              ("regressor", None)])
-def test_fast_path_equals_full_validation_bit_for_bit(kind, n_classes, n_rows, input_dtype,
-                                                      model_dtype, count_validations):
+def test_fast_path_equals_full_validation_bit_for_bit(kind, n_classes, n_rows,
+                                                      input_dtype, model_dtype,
+                                                      count_validations):
     est, _ = _fitted(kind, model_dtype, n_classes=n_classes)
     count_validations.clear()  # fit's own
     X = np.random.RandomState(1).randn(n_rows, N_FEATURES).astype(input_dtype)
@@ -84,7 +86,7 @@ def test_fast_path_equals_full_validation_bit_for_bit(kind, n_classes, n_rows, i
         np.testing.assert_array_equal(fast, full)
 
 
-def test_non_contiguous_and_fortran_arrays_take_the_fast_path_unchanged(count_validations):
+def test_strided_and_fortran_arrays_take_the_fast_path_unchanged(count_validations):
     est, X = _fitted("classifier")
     count_validations.clear()  # fit's own
     for view in (np.asfortranarray(X), np.hstack([X, X])[:, ::2][:, :N_FEATURES],
@@ -169,7 +171,7 @@ def test_feature_names_are_checked_as_sklearn_checks_them():
                         pd.DataFrame(X, columns=columns), y)
     # fitted with names: an ndarray is accepted with scikit-learn's warning
     with pytest.warns(UserWarning, match="X does not have valid feature names, but "
-                                         "MLPScratchClassifier was fitted with feature names"):
+                      "MLPScratchClassifier was fitted with feature names"):
         from_array = named.predict_proba(X[:1])
     np.testing.assert_allclose(from_array, named.predict_proba(
         pd.DataFrame(X[:1], columns=columns)), rtol=1e-6)
@@ -180,13 +182,13 @@ def test_feature_names_are_checked_as_sklearn_checks_them():
         named.predict(pd.DataFrame(X[:1], columns=columns[::-1]))
     # fitted without names: names given now warn
     unnamed = fit_quietly(MLPScratchClassifier((8,), max_iter=20, random_state=0), X, y)
-    with pytest.warns(UserWarning, match="X has feature names, but MLPScratchClassifier "
-                                         "was fitted without feature names"):
+    with pytest.warns(UserWarning, match="X has feature names, but "
+                      "MLPScratchClassifier was fitted without feature names"):
         unnamed.predict(pd.DataFrame(X[:1], columns=columns))
 
 
-@pytest.mark.parametrize("labels", [[0, 1], ["no", "yes"], [3, 7, 11], ["a", "b", "c", "d"],
-                                    [True, False]])
+@pytest.mark.parametrize("labels", [[0, 1], ["no", "yes"], [3, 7, 11],
+                                    ["a", "b", "c", "d"], [True, False]])
 def test_decoding_equals_label_binarizers_inverse_transform(labels):
     rng = np.random.RandomState(0)
     y = np.array(labels * 10)
@@ -208,7 +210,8 @@ def test_multilabel_predictions_still_decode_through_the_binarizer():
     X = rng.randn(40, N_FEATURES)
     Y = (rng.uniform(size=(40, 3)) > 0.5).astype(int)
     clf = fit_quietly(MLPScratchClassifier((4,), max_iter=5, random_state=0), X, Y)
-    np.testing.assert_array_equal(clf.predict(X), (clf.predict_proba(X) > 0.5).astype(int))
+    np.testing.assert_array_equal(clf.predict(X),
+                                  (clf.predict_proba(X) > 0.5).astype(int))
 
 
 @pytest.mark.parametrize("depth", [1, 2, None])

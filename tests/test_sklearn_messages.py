@@ -11,7 +11,8 @@ import re
 import numpy as np
 import pytest
 
-from skmlp_scratch import MLPScratchClassifier, MLPScratchRegressor, TrainingDivergedError
+from skmlp_scratch import (MLPScratchClassifier, MLPScratchRegressor,
+                           TrainingDivergedError)
 from skmlp_scratch._training import check_finite
 from conftest import fit_quietly
 
@@ -37,7 +38,8 @@ def test_every_solver_says_sklearns_sentence_for_non_finite_weights(solver):
     rng = np.random.RandomState(0)
     X = np.finfo(np.float64).max * rng.uniform(size=(20, 3))
     y = rng.standard_normal(size=20)
-    reg = MLPScratchRegressor(hidden_layer_sizes=(4,), solver=solver, max_iter=5, random_state=0)
+    reg = MLPScratchRegressor(hidden_layer_sizes=(4,), solver=solver, max_iter=5,
+                              random_state=0)
     with pytest.raises(ValueError, match=SKLEARN_NON_FINITE):
         fit_quietly(reg, X, y)
     assert not hasattr(reg, "coefs_")
@@ -60,10 +62,10 @@ def test_warm_start_with_other_classes_says_sklearns_sentence_first():
     rng = np.random.RandomState(0)
     X = rng.randn(150, 4)
     y = np.array([0] * 50 + [1] * 50 + [2] * 50)
-    for y_other in (np.array([0] * 75 + [1] * 75), np.array([0] * 50 + [1] * 50 + [3] * 50),
-                    np.arange(150) % 4):
-        clf = MLPScratchClassifier(hidden_layer_sizes=2, solver="lbfgs", warm_start=True,
-                                   random_state=42, tol=1e-2)
+    for y_other in (np.array([0] * 75 + [1] * 75),
+                    np.array([0] * 50 + [1] * 50 + [3] * 50), np.arange(150) % 4):
+        clf = MLPScratchClassifier(hidden_layer_sizes=2, solver="lbfgs",
+                                   warm_start=True, random_state=42, tol=1e-2)
         fit_quietly(clf, X, y)
         coefs = [W.copy() for W in clf.coefs_]
         message = ("warm_start can only be used where `y` has the same classes as in "
@@ -93,5 +95,6 @@ def test_early_stopping_split_too_small_for_a_class_says_sklearns_sentence_first
 def test_early_stopping_names_rare_string_labels_as_given():
     X = np.arange(20.0).reshape(10, 2)
     y = np.array(["cat"] * 5 + ["dog"] * 4 + ["eel"])
-    with pytest.raises(ValueError, match=r"fewer than 2 samples of the labels \['eel'\]"):
+    with pytest.raises(ValueError,
+                       match=r"fewer than 2 samples of the labels \['eel'\]"):
         MLPScratchClassifier(early_stopping=True, validation_fraction=0.3).fit(X, y)
