@@ -96,10 +96,12 @@ def main(argv=None):
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB); one input per "
           f"column: {kinds}")
 
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = onnxruntime.InferenceSession(str(path),
+                                           providers=["CPUExecutionProvider"])
     odd_rows = X_test[:4].assign(city=["brest", None, "pau", "paris"],
                                  income=[np.nan, 1e9, 0.0, np.nan])
-    for name, rows in [("test rows", X_test), ("rows with gaps and a new city", odd_rows)]:
+    checks = [("test rows", X_test), ("rows with gaps and a new city", odd_rows)]
+    for name, rows in checks:
         labels, proba = session.run(None, table_inputs(model, rows))
         difference = np.max(np.abs(proba - model.predict_proba(rows)))
         same = np.array_equal(labels, model.predict(rows))

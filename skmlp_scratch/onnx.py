@@ -112,7 +112,8 @@ def _elu(ops, z):
 
 def _softplus(ops, z):
     # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), no exp of a large number
-    tail = ops("Log", ops("Add", ops.constant(1.0), ops("Exp", ops("Neg", ops("Abs", z)))))
+    exp_minus_abs = ops("Exp", ops("Neg", ops("Abs", z)))
+    tail = ops("Log", ops("Add", ops.constant(1.0), exp_minus_abs))
     return ops("Add", ops("Relu", z), tail)
 
 
@@ -182,7 +183,8 @@ def _forward(ops, X, network):
 
 def _compute_dtype(operator):
     """float64 for a float64 input, float32 for any other, as skl2onnx does."""
-    return np.float64 if isinstance(operator.inputs[0].type, DoubleTensorType) else np.float32
+    is_double = isinstance(operator.inputs[0].type, DoubleTensorType)
+    return np.float64 if is_double else np.float32
 
 
 def _tensor_type(dtype):
@@ -224,7 +226,8 @@ def _classifier_shapes(operator):
         operator.outputs[0].type = Int64TensorType([n_rows, n_classes])
     else:
         operator.outputs[0].type = label_type([n_rows])
-    operator.outputs[1].type = _tensor_type(_compute_dtype(operator))([n_rows, n_classes])
+    proba_type = _tensor_type(_compute_dtype(operator))
+    operator.outputs[1].type = proba_type([n_rows, n_classes])
 
 
 def _convert_classifier(scope, operator, container):
@@ -252,7 +255,8 @@ def _convert_classifier(scope, operator, container):
 def _regressor_shapes(operator):
     n_rows = operator.inputs[0].get_first_dimension()
     n_outputs = operator.raw_operator.n_outputs_
-    operator.outputs[0].type = _tensor_type(_compute_dtype(operator))([n_rows, n_outputs])
+    output_type = _tensor_type(_compute_dtype(operator))
+    operator.outputs[0].type = output_type([n_rows, n_outputs])
 
 
 def _convert_regressor(scope, operator, container):
@@ -286,8 +290,8 @@ def _convert_soft_clip(scope, operator, container):
     t_scaled = ops("Div", t, m)
     norm = ops("Sqrt", ops("Add", ops("Mul", one_scaled, one_scaled),
                            ops("Mul", t_scaled, t_scaled)))
-    clipped = ops("Div", X, ops("Mul", m, norm))
-    ops("Identity", clipped, output_names=[operator.outputs[0]]).add_to(scope, container)
+    clipped = ops("Div", X, ops("Mul", m, norm), output_names=[operator.outputs[0]])
+    clipped.add_to(scope, container)
 
 
 def _cast_shapes(operator):
@@ -318,7 +322,8 @@ def _convert_as_text(scope, operator, container):
 
 def _missing_indicator_shapes(operator):
     indicator = operator.raw_operator
-    if not (isinstance(indicator.missing_values, float) and np.isnan(indicator.missing_values)):
+    missing = indicator.missing_values
+    if not (isinstance(missing, float) and np.isnan(missing)):
         raise ValueError("MissingIndicator converts to ONNX with missing_values=np.nan "
                          f"only; got {indicator.missing_values!r}")
     n_rows = operator.inputs[0].get_first_dimension()
@@ -339,11 +344,12 @@ def _level_encoder_shapes(operator):
                          "and sparse_output=False only")
     n_rows = operator.inputs[0].get_first_dimension()
     n_columns = sum(width for _, width, _ in _encoded_levels(encoder))
-    operator.outputs[0].type = _tensor_type(np.dtype(encoder.dtype))([n_rows, n_columns])
+    output_type = _tensor_type(np.dtype(encoder.dtype))
+    operator.outputs[0].type = output_type([n_rows, n_columns])
 
 
 def _encoded_levels(encoder):
-    """Per input column: each level's output column, the width, an unseen level's column.
+    """Per input column: each level's output column, the width, an unseen level's.
 
     The infrequent levels share one column, after the frequent ones; an
     unseen level goes there too, or where there is none, to the column
@@ -365,7 +371,8 @@ def _convert_level_encoder(scope, operator, container):
     ops = _Ops(container.target_opset, np.dtype(encoder.dtype))
     encoded = []
     for index, (columns, width, unseen) in enumerate(_encoded_levels(encoder)):
-        text = ops("Gather", operator.inputs[0], np.array([index], dtype=np.int64), axis=1)
+        text = ops("Gather", operator.inputs[0], np.array([index], dtype=np.int64),
+                   axis=1)
         position = ops("LabelEncoder", text, op_version=2,
                        keys_strings=list(columns), values_int64s=list(columns.values()),
                        default_int64=unseen)
@@ -421,13 +428,15 @@ def _target_regressor_shapes(operator):
     n_rows = operator.inputs[0].get_first_dimension()
     regressor = operator.raw_operator.regressor_
     n_outputs = getattr(regressor, "n_outputs_", 1)
-    operator.outputs[0].type = _tensor_type(_compute_dtype(operator))([n_rows, n_outputs])
+    output_type = _tensor_type(_compute_dtype(operator))
+    operator.outputs[0].type = output_type([n_rows, n_outputs])
 
 
 def _convert_target_regressor(scope, operator, container):
     model = operator.raw_operator
     ops = _ops(operator, container)
-    Y = OnnxSubEstimator(model.regressor_, operator.inputs[0], op_version=ops.op_version)
+    Y = OnnxSubEstimator(model.regressor_, operator.inputs[0],
+                         op_version=ops.op_version)
     Y = _inverse_transform(ops, Y, model.transformer_)
     ops("Identity", Y, output_names=[operator.outputs[0]]).add_to(scope, container)
 
@@ -492,7 +501,8 @@ def _unconvertible(model):
     """Refuse, by name, the steps that have no ONNX form."""
     parts = model.get_params(deep=True).values() if hasattr(model, "get_params") else ()
     for part in [model, *parts]:
-        if isinstance(part, QuantileTransformer) and part.output_distribution == "normal":
+        normal = getattr(part, "output_distribution", None) == "normal"
+        if isinstance(part, QuantileTransformer) and normal:
             raise ValueError(
                 "numeric='quantile' (QuantileTransformer with output_distribution="
                 "'normal') cannot be exported to ONNX, which has no inverse normal "
@@ -505,8 +515,8 @@ def _is_table(model, X):
     A DataFrame given to a model without it (a network fitted on a numeric
     DataFrame) is one matrix input like an array.
     """
-    has_columns = fitted_columns(model, "numeric") or fitted_columns(model, "categorical")
-    return hasattr(X, "columns") and bool(has_columns)
+    parts = fitted_columns(model, "numeric") + fitted_columns(model, "categorical")
+    return hasattr(X, "columns") and bool(parts)
 
 
 def _table_columns(model, table):
@@ -554,7 +564,8 @@ def table_inputs(model, table, dtype=np.float32):
 def _initial_types(model, X, dtype):
     """skl2onnx's input declarations: one per table column, or one matrix."""
     if _is_table(model, X):
-        return [(name, (_tensor_type(dtype) if numeric else StringTensorType)([None, 1]))
+        column_type = {True: _tensor_type(dtype), False: StringTensorType}
+        return [(name, column_type[numeric]([None, 1]))
                 for name, numeric in _table_columns(model, X)]
     n_features = np.asarray(X).shape[1]
     return [("X", _tensor_type(dtype)([None, n_features]))]
@@ -613,5 +624,6 @@ def to_onnx(model, X, *, dtype=None, options=None, target_opset=None):
     if is_classifier(model) and dtype == np.float64 and zipmap:
         raise ValueError("float64 probabilities need options={'zipmap': False}: "
                          "ONNX's ZipMap operator takes float32 only")
-    return skl2onnx.convert_sklearn(model, initial_types=_initial_types(model, X, dtype),
-                                    options=options, target_opset=target_opset)
+    initial_types = _initial_types(model, X, dtype)
+    return skl2onnx.convert_sklearn(model, initial_types=initial_types, options=options,
+                                    target_opset=target_opset)

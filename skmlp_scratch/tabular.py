@@ -682,7 +682,7 @@ class _ElementwiseTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstima
 
 
 class SoftClip(_ElementwiseTransformer):
-    """:func:`soft_clip` as a pipeline step: squash values smoothly into (-bound, bound).
+    """:func:`soft_clip` as a pipeline step: values squashed into (-bound, bound).
 
     Parameters
     ----------

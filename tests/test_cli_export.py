@@ -1,4 +1,4 @@
-"""``skmlp-scratch export``: a model from ``train`` as an ONNX file that reproduces it."""
+"""``skmlp-scratch export``: a model from ``train`` as an ONNX file reproducing it."""
 
 import re
 
@@ -19,7 +19,8 @@ DIFFERENCE = re.compile(r"largest difference of the (\w+) ([-+.e\d]+)")
 
 
 def export(model, output, *options):
-    return run_main(["export", "--model", str(model), "--output", str(output), *options])
+    return run_main(["export", "--model", str(model), "--output", str(output),
+                     *options])
 
 
 def session(path):
@@ -43,24 +44,24 @@ def table_model(tmp_path_factory):
 
 
 def test_table_model_exports_and_matches(tmp_path, table_model):
-    # the pickle, which load_model reads with --trust-pickle, as predict does
-    code, out, err = export(table_model / "run/model.joblib", tmp_path / "toy.onnx",
-                            "--trust-pickle")
+    code, out, err = export(table_model / "run/model.skops", tmp_path / "toy.onnx")
     assert code == 0, err
     what, difference = printed_difference(out)
     assert what == "probabilities" and difference < 1e-5
     assert "labels all equal" in out
     # the file works on its own: the table's rows, one input per column
-    model = load_model(table_model / "run/model.joblib", trust_pickle=True)
+    model = load_model(table_model / "run/model.skops")
     rows = toy_table().drop(columns=["row_id", "label"])
     labels, proba = session(tmp_path / "toy.onnx").run(None, table_inputs(model, rows))
     np.testing.assert_array_equal(labels, model.predict(rows))
     np.testing.assert_allclose(proba, model.predict_proba(rows), atol=1e-5)
 
 
-def test_table_model_checked_on_given_rows(tmp_path, table_model):
+def test_trusted_pickle_checked_on_given_rows(tmp_path, table_model):
+    # the pickle, which load_model reads with --trust-pickle, as predict does
     code, out, err = export(table_model / "run/model.joblib", tmp_path / "toy.onnx",
-                            "--trust-pickle", "--dataset", f"csv:{table_model / 'toy.csv'}")
+                            "--trust-pickle",
+                            "--dataset", f"csv:{table_model / 'toy.csv'}")
     assert code == 0, err
     assert f"on {len(toy_table())} rows" in out
 
@@ -72,8 +73,9 @@ def test_pickle_needs_trust(tmp_path, table_model):
 
 
 def test_image_model_exports_and_matches(tmp_path):
-    code, _, err = run_main(["train", "--dataset", "digits", "--output", str(tmp_path / "run"),
-                             "--hidden", "16", "--epochs", "3", "--quiet", "--no-plots"])
+    code, _, err = run_main(["train", "--dataset", "digits",
+                             "--output", str(tmp_path / "run"), "--hidden", "16",
+                             "--epochs", "3", "--quiet", "--no-plots"])
     assert code == 0, err
     code, out, err = export(tmp_path / "run/model.skops", tmp_path / "digits.onnx")
     assert code == 0, err
@@ -94,8 +96,8 @@ def test_output_over_the_model_is_refused(tmp_path, table_model):
 
 
 def test_log_target_regression_exports_and_matches(tmp_path, table_model):
-    code, _, err = train(table_model / "toy.csv", tmp_path / "run", "--target", "weight",
-                         "--drop", "row_id", "--log-target")
+    code, _, err = train(table_model / "toy.csv", tmp_path / "run",
+                         "--target", "weight", "--drop", "row_id", "--log-target")
     assert code == 0, err
     code, out, err = export(tmp_path / "run/model.joblib", tmp_path / "weight.onnx",
                             "--trust-pickle")
@@ -104,5 +106,6 @@ def test_log_target_regression_exports_and_matches(tmp_path, table_model):
     assert what == "predictions" and difference < 1e-4
     model = load_model(tmp_path / "run/model.joblib", trust_pickle=True)
     rows = toy_table().drop(columns=["row_id", "weight"])
-    (predicted,) = session(tmp_path / "weight.onnx").run(None, table_inputs(model, rows))
+    inputs = table_inputs(model, rows)
+    (predicted,) = session(tmp_path / "weight.onnx").run(None, inputs)
     np.testing.assert_allclose(predicted[:, 0], model.predict(rows), rtol=1e-5)

@@ -67,8 +67,9 @@ def test_every_activation_has_an_onnx_form():
 @pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
 def test_each_hidden_activation_matches(activation, dtype):
     X = data(dtype)
-    model = fit_quietly(MLPScratchClassifier(hidden_layer_sizes=(7, 4), activation=activation,
-                                             max_iter=30, random_state=0), X, three_labels(X))
+    model = MLPScratchClassifier(hidden_layer_sizes=(7, 4), activation=activation,
+                                 max_iter=30, random_state=0)
+    fit_quietly(model, X, three_labels(X))
     check_classifier(model, X, tolerance(dtype, [activation]))
 
 
@@ -76,8 +77,9 @@ def test_each_hidden_activation_matches(activation, dtype):
 def test_per_layer_activations_match(dtype):
     X = data(dtype)
     layers = ["gelu", "elu", "softplus", "leaky_relu"]
-    model = fit_quietly(MLPScratchRegressor(hidden_layer_sizes=(6, 5, 4, 3), activation=layers,
-                                            max_iter=30, random_state=0), X, X[:, 0] ** 2)
+    model = MLPScratchRegressor(hidden_layer_sizes=(6, 5, 4, 3), activation=layers,
+                                max_iter=30, random_state=0)
+    fit_quietly(model, X, X[:, 0] ** 2)
     check_regressor(model, X, tolerance(dtype, layers))
 
 
@@ -105,8 +107,8 @@ def test_multilabel_gives_the_indicator_matrix(dtype):
 def test_regression_output_shape(n_outputs, dtype):
     X = data(dtype)
     y = X[:, :n_outputs] * 2 + 1
-    model = fit_quietly(MLPScratchRegressor(hidden_layer_sizes=(6,), max_iter=30,
-                                            random_state=0), X, y.ravel() if n_outputs == 1 else y)
+    model = MLPScratchRegressor(hidden_layer_sizes=(6,), max_iter=30, random_state=0)
+    fit_quietly(model, X, y.ravel() if n_outputs == 1 else y)
     check_regressor(model, X, TOLERANCE[dtype])
 
 
@@ -137,7 +139,8 @@ def test_skl2onnx_converts_a_pipeline_holding_ours():
     model = make_pipeline(StandardScaler(), MLPScratchClassifier(
         hidden_layer_sizes=(5,), activation="gelu", max_iter=20, random_state=0))
     fit_quietly(model, X, three_labels(X - 3))
-    labels, proba = run_onnx(skl2onnx.to_onnx(model, X[:1], options={"zipmap": False}), X)
+    onnx_model = skl2onnx.to_onnx(model, X[:1], options={"zipmap": False})
+    labels, proba = run_onnx(onnx_model, X)
     np.testing.assert_array_equal(labels, model.predict(X))
     np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)
 
@@ -199,7 +202,8 @@ def new_rows(frame):
 def test_table_classifier_matches(numeric):
     frame = table()
     y = np.where(frame["age"] > 50, "old", "young")
-    model = make_tabular_pipeline(task="classification", numeric=numeric, min_frequency=10)
+    model = make_tabular_pipeline(task="classification", numeric=numeric,
+                                  min_frequency=10)
     fit_quietly(model.set_params(model__max_iter=20), frame, y)
     rows = new_rows(frame)
     onnx_model = skmlp_onnx.to_onnx(model, frame.iloc[:1], options={"zipmap": False})
@@ -213,7 +217,8 @@ def test_table_classifier_matches(numeric):
 def test_table_regressor_matches(numeric, log_target):
     frame = table()
     y = frame["age"] * 3.0 + np.where(frame["member"], 50.0, 10.0)
-    model = make_tabular_pipeline(task="regression", numeric=numeric, log_target=log_target)
+    model = make_tabular_pipeline(task="regression", numeric=numeric,
+                                  log_target=log_target)
     fit_quietly(model.set_params(model__regressor__max_iter=20), frame, y)
     rows = new_rows(frame)
     (predicted,) = run_onnx(skmlp_onnx.to_onnx(model, frame.iloc[:1]),

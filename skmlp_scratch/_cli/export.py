@@ -57,7 +57,8 @@ def add_parser(commands):
                         metavar="csv:FILE", help="check on the rows of this table "
                         "(default: made-up rows)")
     add_reading_options(parser.add_argument_group(
-        "reading the table", "The model's categorical columns are always read as text."))
+        "reading the table",
+        "The model's categorical columns are always read as text."))
     parser.set_defaults(run=run_export)
 
 
@@ -86,8 +87,8 @@ def run_export(args):
     args.output.write_bytes(onnx_model.SerializeToString())
     difference, scale, same_labels = compare(model, onnx_model, rows, onnx, is_table)
     what = "probabilities" if same_labels is not None else "predictions"
-    print(f"wrote {args.output}; onnxruntime against skmlp_scratch on {len(rows)} rows: "
-          f"largest difference of the {what} {difference:.3g}"
+    print(f"wrote {args.output}; onnxruntime against skmlp_scratch on {len(rows)} "
+          f"rows: largest difference of the {what} {difference:.3g}"
           + ("" if same_labels is None else
              f", labels {'all equal' if same_labels else 'DIFFER'}"))
     if difference > TOLERANCE * scale or same_labels is False:
@@ -119,7 +120,8 @@ def network_dtype(model):
 def sample_rows(model):
     """Made-up rows the model accepts: a DataFrame for a table, else an array."""
     rng = np.random.default_rng(0)
-    if not fitted_columns(model, "numeric") and not fitted_columns(model, "categorical"):
+    parts = fitted_columns(model, "numeric") + fitted_columns(model, "categorical")
+    if not parts:
         n_features = model.n_features_in_
         return rng.random((SAMPLE_ROWS, n_features)).astype(network_dtype(model))
     return sample_table(model, rng)
