@@ -9,6 +9,7 @@ adding it to a list.
 """
 
 import importlib
+import importlib.util
 import inspect
 import re
 from pathlib import Path
@@ -20,6 +21,10 @@ numpydoc_validate = pytest.importorskip(
 
 PUBLIC_MODULES = ("skmlp_scratch", "skmlp_scratch.datasets", "skmlp_scratch.tabular",
                   "skmlp_scratch.distributed")
+# the export module imports its extra (skl2onnx) as it loads: checked where
+# that is installed, as in CI
+if importlib.util.find_spec("skl2onnx") is not None:
+    PUBLIC_MODULES += ("skmlp_scratch.onnx",)
 
 # numpydoc's checks that this project does not require, each with its reason
 NOT_REQUIRED = {
