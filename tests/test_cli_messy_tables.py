@@ -152,6 +152,23 @@ def test_values_too_large_to_standardise_name_their_column(tmp_path):
     assert "up to 1e+200" in line and "warning" not in err
 
 
+def test_huge_values_are_clipped_to_the_bound_by_the_robust_scaling(tmp_path):
+    table = toy_table()
+    table.loc[3, "weight"] = 1e200
+    table.loc[4, "weight"] = -1e300
+    table.to_csv(tmp_path / "t.csv", index=False)
+    code, _, err = train(tmp_path / "t.csv", tmp_path / "run", "--target", "label",
+                         "--refit")
+    assert code == 0, err
+    assert "overflow" not in err
+    model = joblib.load(tmp_path / "run/model.joblib")
+    preprocess = model.named_steps["preprocess"]
+    inputs = preprocess.transform(table.drop(columns="label"))
+    weight = list(preprocess.get_feature_names_out()).index("weight")
+    # outliers like any other: at the bound of the soft clip, not at the median
+    np.testing.assert_allclose(inputs[[3, 4], weight], [3.0, -3.0], rtol=1e-6)
+
+
 def test_infinite_cells_name_their_column(tmp_path):
     table = toy_table()
     table["weight"] = table["weight"].astype(object)
