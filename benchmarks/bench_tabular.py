@@ -11,9 +11,12 @@ Per seed (``--seeds``, default 0,1,2) each table gets one 80/20 split
 (stratified for classification, ``random_state=seed``), shared by every
 model. The models, all fitted with ``random_state=seed``:
 
-* **ours**: ``make_tabular_pipeline(task=..., log_target=...)`` with its own
-  network, the pipeline ``skmlp-scratch train --dataset csv:FILE --target T``
-  fits (``TABLE_DEFAULTS`` of :mod:`skmlp_scratch.tabular`);
+* **ours**: ``make_tabular_pipeline(task=...)`` with its own network, the
+  pipeline ``skmlp-scratch train --dataset csv:FILE --target T`` fits
+  (``TABLE_DEFAULTS`` of :mod:`skmlp_scratch.tabular`); on the two skewed
+  targets also with ``log_target=True`` (``--log-target``), which predicts
+  ``exp`` of the mean log: the median, not the mean, of the fitted
+  log-normal-like distribution;
 * **sklearn MLP**: ``MLPClassifier`` / ``MLPRegressor`` in the same pipeline
   with the table defaults' architecture, batch size and epochs (the
   parameters of ``TABLE_DEFAULTS`` it has) and early stopping on a held-out
@@ -28,7 +31,10 @@ model. The models, all fitted with ``random_state=seed``:
   ``--threads`` threads, on the table with text columns as ``category``;
   pytabkit refuses missing numbers, so numeric gaps are filled with the
   column's training median and flagged by an indicator column first, as our
-  preprocessor does. Without pytabkit the row is marked "not installed".
+  preprocessor does. Without pytabkit the row is marked "not installed". Its
+  256 epochs take 10 to 20 minutes a fit on the two large tables on two
+  shared cores, so by default it runs on tables of at most 20,000 rows
+  (``--realmlp-max-rows``, 0 for every table).
 
 With ``--extras`` each table also gets ours with each numeric scaler
 (``robust``, ``standard``, ``quantile``) and regularisers on top of the best
@@ -47,8 +53,8 @@ deviation over the seeds, per table and as the mean rank of each model over
 the tables; the result goes to ``benchmarks/results/tabular.md`` and
 ``.json`` (``--output``), with findings computed from the numbers.
 
-Run (about 30 minutes on two cores, most of it RealMLP's 256 epochs), in an
-environment with the package and pytabkit::
+Run (about 15 minutes on two cores; with ``--realmlp-max-rows 0`` about two
+hours more), in an environment with the package and pytabkit::
 
     python benchmarks/bench_tabular.py --data ../shared/datasets/tabular
 
@@ -86,15 +92,16 @@ class Table:
     file: str
     target: str
     task: str
-    log_target: bool = False
+    # a skewed positive target: ours is also fitted on its log (LOG_TARGET row)
+    skewed: bool = False
 
 
 TABLES = {
-    "CPS1988": Table("CPS1988.csv", "wage", "regression", log_target=True),
+    "CPS1988": Table("CPS1988.csv", "wage", "regression", skewed=True),
     "HMDA": Table("HMDA.csv", "deny", "classification"),
     "Shuttle": Table("Shuttle.csv", "Class", "classification"),
     "SmokeBan": Table("SmokeBan.csv", "smoker", "classification"),
-    "HousePrices": Table("HousePrices.csv", "price", "regression", log_target=True),
+    "HousePrices": Table("HousePrices.csv", "price", "regression", skewed=True),
     "SwissLabor": Table("SwissLabor.csv", "participation", "classification"),
     "ResumeNames": Table("ResumeNames.csv", "call", "classification"),
     "Affairs": Table("Affairs.csv", "affairs", "regression"),
@@ -106,6 +113,7 @@ TABLES = {
     "Sonar": Table("Sonar.csv", "Class", "classification"),
 }
 OURS = "ours, table defaults"
+LOG_TARGET = "ours, log target"
 SKLEARN = "sklearn MLP"
 HGB = "HistGradientBoosting"
 REALMLP = "RealMLP-TD"
@@ -129,6 +137,9 @@ LOWER_IS_BETTER = {"log_loss", "mae"}
 SMALL_ROWS = 600  # per table in --small (classes capped so rare ones survive)
 SMALL_IMAGES = (500, 1000)  # training, test images in --small
 SMALL_EPOCHS = 5
+# RealMLP-TD trains 256 epochs in PyTorch: on two shared cores about 10
+# minutes a fit on CPS1988 (28,155 rows) and more on Shuttle (58,000)
+REALMLP_MAX_ROWS = 20_000
 
 
 def default_scaler():
@@ -227,15 +238,14 @@ def mlp_pipeline(kind, spec, scaler, args, seed, extra=None):
     from skmlp_scratch.tabular import make_tabular_pipeline
 
     return make_tabular_pipeline(make_mlp(kind, spec.task, args, seed, extra),
-                                 task=spec.task, log_target=spec.log_target,
-                                 numeric=scaler)
+                                 task=spec.task, numeric=scaler)
 
 
-def ours_pipeline(spec, args, seed):
+def ours_pipeline(spec, args, seed, log_target=False):
     """The pipeline the command line fits: ``make_tabular_pipeline``'s own network."""
     from skmlp_scratch.tabular import final_estimator, make_tabular_pipeline
 
-    model = make_tabular_pipeline(task=spec.task, log_target=spec.log_target)
+    model = make_tabular_pipeline(task=spec.task, log_target=log_target)
     final_estimator(model).set_params(
         random_state=seed, **({"max_iter": SMALL_EPOCHS} if args.small else {}))
     return model
@@ -426,12 +436,32 @@ def table_worker(name, args):
                                    spec.task, args.retries)
             rows.setdefault(row, []).append({"seed": seed, **result})
 
+    def run_or_reuse(row, make, natural_input=False):
+        saved = (reused_rows(args.reuse, name, row, args.seeds)
+                 if args.reuse and row in args.reuse_models else None)
+        if saved:
+            rows[row] = saved
+            notes.append(f"{row}: rows reused from `{relative(args.reuse)}` (same "
+                         "splits and seeds; its fit times are that run's)")
+        else:
+            run(row, make, natural_input)
+        return saved
+
     default = default_scaler()
     warm_up(X, y, spec, args, default)
     run(OURS, lambda s: ours_pipeline(spec, args, s))
-    run(SKLEARN, lambda s: mlp_pipeline("sklearn", spec, default, args, s))
-    run(HGB, lambda s: hgb_model(spec, s, small=args.small), natural_input=True)
-    if realmlp_installed():
+    if spec.skewed:
+        run(LOG_TARGET, lambda s: ours_pipeline(spec, args, s, log_target=True))
+    run_or_reuse(SKLEARN, lambda s: mlp_pipeline("sklearn", spec, default, args, s))
+    run_or_reuse(HGB, lambda s: hgb_model(spec, s, small=args.small), natural_input=True)
+    if (args.reuse and REALMLP in args.reuse_models
+            and reused_rows(args.reuse, name, REALMLP, args.seeds)):
+        run_or_reuse(REALMLP, None)
+    elif args.realmlp_max_rows and len(X) > args.realmlp_max_rows:
+        notes.append(f"{REALMLP}: not run, the table has more than "
+                     f"--realmlp-max-rows {args.realmlp_max_rows} rows (its 256 epochs "
+                     "take 10 to 20 minutes a fit on two shared cores)")
+    elif realmlp_installed():
         run(REALMLP, lambda s: realmlp_model(spec, s, args), natural_input=True)
     else:
         notes.append(f"{REALMLP}: not installed (pytabkit cannot be imported)")
@@ -443,6 +473,16 @@ def table_worker(name, args):
             "notes": notes}
 
 
+def reused_rows(path, name, row, seeds):
+    """``row``'s results on table ``name`` in a saved result, if it has every seed."""
+    saved = json.loads(Path(path).read_text())["results"].get(name, {})
+    results = saved.get("rows", {}).get(row, [])
+    by_seed = {r["seed"]: r for r in results}
+    if not set(seeds) <= set(by_seed):
+        return None
+    return [by_seed[seed] for seed in seeds]
+
+
 def extra_rows(run, rows, spec, args, notes, name):
     """``--extras``: ours per scaler, then regularisers on the best scaler.
 
@@ -452,7 +492,7 @@ def extra_rows(run, rows, spec, args, notes, name):
     for scaler in SCALERS:
         run(f"ours, {scaler}",
             lambda s, sc=scaler: mlp_pipeline("ours", spec, sc, args, s))
-    if spec.log_target:
+    if spec.skewed:
         run(f"{HGB}, log target", lambda s: hgb_model(spec, s, True, args.small),
             natural_input=True)
     best = best_scaler(rows, spec)
@@ -691,15 +731,14 @@ def overview_table(tables):
     lines = []
     for name, result in tables.items():
         rows, task = result["rows"], result["task"]
-        spec = TABLES[name]
-        target = f"log({spec.target})" if spec.log_target else spec.target
+        target = TABLES[name].target
         for metric in METRICS[task][::-1] if task == "classification" else ("r2",):
             if metric == "balanced_accuracy":
                 continue
             peer = best_peer(rows, metric)
             lines.append([
                 name, f"{task} (`{target}`)", f"{result['n_rows']:,}", HEADERS[metric],
-                *(cell(rows[m], metric) if m in rows else "not installed" for m in MAIN),
+                *(cell(rows[m], metric) if m in rows else "not run" for m in MAIN),
                 f"{signed_pair(rows, OURS, peer, metric)} vs {peer}: "
                 f"{verdict(rows, OURS, peer, metric)}"])
     return markdown_table(header, lines)
@@ -816,6 +855,15 @@ def regulariser_findings(results):
     return lines
 
 
+def log_target_lines(tables):
+    """Ours on the log of a skewed target against ours on the target itself."""
+    return [f"- **{name}**, `log_target=True` - table defaults: "
+            + ", ".join(diff_text(result["rows"], LOG_TARGET, OURS, m)
+                        for m in METRICS["regression"])
+            + f" (R^2 {verdict(result['rows'], LOG_TARGET, OURS, 'r2')})."
+            for name, result in tables.items() if LOG_TARGET in result["rows"]]
+
+
 def findings(results):
     tables = {k: v for k, v in results.items() if k != IMAGES}
     n_seeds = len(next(iter(results.values()))["rows"][reference_row(
@@ -833,7 +881,7 @@ def findings(results):
                       "accuracy (classification)"),
             rank_line(tables, lambda t: "balanced_accuracy" if t == "classification"
                       else None, "balanced accuracy (classification)"),
-        ) if line] + behind_lines(tables) + [""]
+        ) if line] + behind_lines(tables) + log_target_lines(tables) + [""]
     extra_tables = {k: v for k, v in tables.items() if v.get("best_scaler")}
     if extra_tables:
         lines += ["Numeric scaler of ours (--extras; primary score: R^2 for regression, "
@@ -860,11 +908,15 @@ def reproduce_command(args):
     for key in ("data", "images"):
         if Path(getattr(args, key)).resolve() != Path(defaults[key]).resolve():
             parts.append(f"--{key} {relative(getattr(args, key))}")
-    for key in ("seeds", "datasets", "image_rows", "threads", "retries"):
+    for key in ("seeds", "datasets", "image_rows", "threads", "retries",
+                "realmlp_max_rows"):
         value = getattr(args, key)
         if value != defaults[key]:
             text = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
             parts.append(f"--{key.replace('_', '-')} {text}")
+    if args.reuse:
+        parts.append(f"--reuse {relative(args.reuse)} --reuse-models "
+                     f"'{','.join(args.reuse_models)}'")
     parts += [f"--{flag}" for flag in ("extras", "small") if getattr(args, flag)]
     return " ".join(parts)
 
@@ -887,12 +939,10 @@ def describe_dataset(name, result):
                 f"subsample per seed), {result['n_test']:,} test images, "
                 f"{result['n_columns']} pixels")
     spec = TABLES[name]
-    target = f"log({spec.target})" if spec.log_target else spec.target
     extras = (f"; regulariser rows on the best scaler, {result['best_scaler']}"
               if result.get("best_scaler") else "")
     return (f"## {name}: {result['n_rows']:,} rows, {result['n_columns']} columns, "
-            f"{spec.task} of `{spec.target}` (ours and sklearn MLP fit {target})"
-            + extras)
+            f"{spec.task} of `{spec.target}`" + extras)
 
 
 def summarise(results, args, seconds):
@@ -901,13 +951,15 @@ def summarise(results, args, seconds):
         sections += [describe_dataset(name, result), "", dataset_table(result), "",
                      interference_note(result), ""]
         sections += [f"Note: {note}" for note in result["notes"]]
+        sections += [""] if result["notes"] else []
     tables = {k: v for k, v in results.items() if k != IMAGES}
     overview = []
     if tables:
         overview = [
             "## All tables: primary scores", "",
             "Mean ± std over the seeds; the last column is ours minus the best peer "
-            "on that score, paired over the seeds.", "", overview_table(tables), "",
+            "on that score, paired over the seeds; 'not run': see the table's note "
+            "below.", "", overview_table(tables), "",
             "## Ours against each peer", "", peer_table(tables), "",
             "## Fit time", "",
             "Fit CPU seconds of ours (the process's, all threads; wall seconds beside) "
@@ -936,7 +988,8 @@ def summarise(results, args, seconds):
     ])
     settings = {k: v for k, v in vars(args).items()
                 if k not in ("worker", "output", "from_json")}
-    settings.update(data=relative(args.data), images=relative(args.images))
+    settings.update(data=relative(args.data), images=relative(args.images),
+                    reuse=args.reuse and relative(args.reuse))
     # resolved: an --output relative to the working folder stays there
     write_result(Path(args.output).resolve(), text,
                  {"settings": settings, "seconds": seconds, "results": results})
@@ -966,7 +1019,11 @@ def worker_arguments(args):
     arguments = ["--data", str(args.data), "--images", str(args.images),
                  "--seeds", ",".join(map(str, args.seeds)),
                  "--image-rows", str(args.image_rows), "--threads", str(args.threads),
-                 "--retries", str(args.retries)]
+                 "--retries", str(args.retries),
+                 "--realmlp-max-rows", str(args.realmlp_max_rows)]
+    if args.reuse:
+        arguments += ["--reuse", str(args.reuse),
+                      "--reuse-models", ",".join(args.reuse_models)]
     return arguments + [f"--{flag}" for flag in ("extras", "small") if getattr(args, flag)]
 
 
@@ -993,6 +1050,18 @@ def parse_args(argv=None):
                              "seed 0")
     parser.add_argument("--extras", action="store_true",
                         help="also ours per numeric scaler and with regularisers")
+    parser.add_argument("--realmlp-max-rows", type=int, default=REALMLP_MAX_ROWS,
+                        metavar="N",
+                        help=f"fit {REALMLP} only on tables of at most N rows; 0: on "
+                             f"every table (default {REALMLP_MAX_ROWS})")
+    parser.add_argument("--reuse", default=None, metavar="JSON",
+                        help="take the rows of --reuse-models from this saved result "
+                             "(same seeds) instead of fitting them again: neither our "
+                             "defaults nor the splits change them")
+    parser.add_argument("--reuse-models", default=[REALMLP],
+                        type=lambda s: s.split(","),
+                        help=f"comma-separated peers that --reuse takes: any of "
+                             f"{', '.join(PEERS)} (default {REALMLP})")
     parser.add_argument("--output", default=None,
                         help="result file, .md and .json (default "
                              "benchmarks/results/tabular; with --small a temporary file)")
@@ -1007,6 +1076,8 @@ def parse_args(argv=None):
                         help="rewrite the result file from this saved .json, no fits")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if set(args.reuse_models) - set(PEERS):
+        parser.error(f"--reuse-models: choose from {', '.join(PEERS)}")
     unknown = set(args.datasets) - {*TABLES, IMAGES}
     if unknown:
         parser.error(f"unknown data sets {sorted(unknown)}; choose from "
@@ -1028,8 +1099,12 @@ def resummarise(args):
     """Write the result file again from a saved ``.json``, without fitting."""
     saved = json.loads(Path(args.from_json).read_text())
     settings = dict(saved["settings"], output=args.output, worker=None, from_json=None)
-    for key in ("data", "images"):
-        settings[key] = str((CHECKOUT / settings[key]).resolve())
+    settings.setdefault("extras", False)
+    settings.setdefault("realmlp_max_rows", 0)
+    settings.setdefault("reuse_models", [REALMLP])
+    for key in ("data", "images", "reuse"):
+        if settings.get(key):
+            settings[key] = str((CHECKOUT / settings[key]).resolve())
     summarise(saved["results"], argparse.Namespace(**settings), saved["seconds"])
 
 
