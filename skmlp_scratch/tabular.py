@@ -1065,11 +1065,11 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     ----------
     bin_edges_ : list of ndarray of shape (n_bins_j + 1,)
         Each column's edges, increasing; a constant column has one edge.
-    n_bins_ : ndarray of shape (n_features_in_,)
+    n_bins_ : ndarray of shape (`n_features_in_`,)
         Bins per column, the outputs each column gives.
     n_features_in_ : int
         Columns seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``fit`` was given a DataFrame with text names.
 
     Notes
@@ -1135,9 +1135,9 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_encoded : ndarray of shape (n_samples, n_bins_.sum())
-            The columns' bins side by side, in column order; float32 for
-            float32 input, else float64.
+        X_encoded : ndarray of shape (n_samples, n_outputs)
+            ``n_outputs = n_bins_.sum()``: the columns' bins side by side,
+            in column order; float32 for float32 input, else float64.
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan",

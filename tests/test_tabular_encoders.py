@@ -1,5 +1,7 @@
 """skmlp_scratch.tabular's encoders: PiecewiseLinearEncoder."""
 
+from itertools import pairwise
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,7 +16,7 @@ from skmlp_scratch.tabular import PiecewiseLinearEncoder
 def encode_one(x, edges):
     """The encoding of one value by the definition, one bin at a time."""
     out = []
-    for lower, upper in zip(edges[:-1], edges[1:]):
+    for lower, upper in pairwise(edges):
         if x <= lower:
             out.append(0.0)
         elif x >= upper:
