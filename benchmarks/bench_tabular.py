@@ -2,7 +2,7 @@
 
 The tables are the CSV files of ``--data`` (default ``../shared/datasets/tabular``
 of the checkout; see its README.md), read with ``read_table`` as the command
-line reads them: seven binary, four multiclass (up to 19 classes, some of a
+line reads them: six binary, four multiclass (up to 19 classes, some of a
 handful of rows) and three regressions (``CPS1988`` and ``HousePrices`` fitted on
 the log of their skewed target, ``Affairs`` a count with 75 % zeros). ``TABLES``
 lists each one's target and task.
