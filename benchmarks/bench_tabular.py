@@ -3,9 +3,9 @@
 The tables are the CSV files of ``--data`` (default ``../shared/datasets/tabular``
 of the checkout; see its README.md), read with ``read_table`` as the command
 line reads them: six binary, four multiclass (up to 19 classes, some of a
-handful of rows) and three regressions (``CPS1988`` and ``HousePrices`` fitted on
-the log of their skewed target, ``Affairs`` a count with 75 % zeros). ``TABLES``
-lists each one's target and task.
+handful of rows) and three regressions (``CPS1988`` and ``HousePrices`` with
+skewed targets, ``Affairs`` a count with 75 % zeros). ``TABLES`` lists each
+one's target and task.
 
 Per seed (``--seeds``, default 0,1,2) each table gets one 80/20 split
 (stratified for classification, ``random_state=seed``), shared by every
