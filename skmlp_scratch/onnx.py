@@ -31,7 +31,8 @@ from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from ._activations import LEAKY_RELU_SLOPE
 from ._classifier import MLPScratchClassifier
 from ._regressor import MLPScratchRegressor
-from .tabular import AsText, Cast, LogTarget, SoftClip, _LevelEncoder, fitted_columns
+from .tabular import AsText, Cast, LogTarget, SoftClip
+from .tabular._pipeline import _LevelEncoder, fitted_columns
 
 try:
     import skl2onnx

@@ -10,7 +10,9 @@ import pytest
 
 import skmlp_scratch._classifier as classifier_module
 import skmlp_scratch._regressor as regressor_module
-import skmlp_scratch.tabular as tabular_module
+import skmlp_scratch.tabular._encoders as encoders_module
+import skmlp_scratch.tabular._pipeline as pipeline_module
+import skmlp_scratch.tabular._reading as reading_module
 from skmlp_scratch import MLPScratchClassifier, MLPScratchRegressor
 from skmlp_scratch._activations import HIDDEN_ACTIVATIONS
 from skmlp_scratch._losses import REGRESSION_LOSSES, USER_LOSSES
@@ -47,7 +49,8 @@ def test_shared_docstring_sections_are_filled_in():
         assert "\n    max_time : " in estimator.__doc__
 
 
-@pytest.mark.parametrize("module", [classifier_module, regressor_module, tabular_module],
+@pytest.mark.parametrize("module", [classifier_module, regressor_module, reading_module,
+                                    pipeline_module, encoders_module],
                          ids=lambda m: m.__name__)
 def test_docstring_example_runs(module):
     with warnings.catch_warnings():

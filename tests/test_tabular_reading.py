@@ -6,14 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skmlp_scratch.tabular import (
-    TableError,
-    TableWarning,
-    one_line,
-    read_table,
-    short_list,
-    suspect_columns,
-)
+from skmlp_scratch.tabular import TableError, TableWarning, read_table, suspect_columns
+from skmlp_scratch.tabular._reading import one_line, short_list
 
 
 def write(tmp_path, text, name="t.csv", encoding="utf-8"):

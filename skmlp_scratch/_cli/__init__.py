@@ -19,7 +19,7 @@ import os
 import sys
 import warnings
 
-from ..tabular import one_line
+from ..tabular._reading import one_line
 from .parser import build_parser
 from .report import CommandError
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import is_classifier
 
-from ..tabular import final_estimator, fitted_columns
+from ..tabular import final_estimator
+from ..tabular._pipeline import fitted_columns
 from .options import parse_table_name
 from .predict import add_model_options, check_output, load_model, select_model_columns
 from .report import CommandError

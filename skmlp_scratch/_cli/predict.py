@@ -46,11 +46,11 @@ TRAINED_MODEL_TYPES = frozenset({
     "sklearn.compose._column_transformer.make_column_selector",
     "skmlp_scratch._classifier.MLPScratchClassifier",
     "skmlp_scratch._regressor.MLPScratchRegressor",
-    "skmlp_scratch.tabular.AsText",
-    "skmlp_scratch.tabular.Cast",
-    "skmlp_scratch.tabular.LogTarget",
-    "skmlp_scratch.tabular.SoftClip",
-    "skmlp_scratch.tabular._LevelEncoder",
+    "skmlp_scratch.tabular._pipeline.AsText",
+    "skmlp_scratch.tabular._pipeline.Cast",
+    "skmlp_scratch.tabular._pipeline.LogTarget",
+    "skmlp_scratch.tabular._pipeline.SoftClip",
+    "skmlp_scratch.tabular._pipeline._LevelEncoder",
 })
 
 

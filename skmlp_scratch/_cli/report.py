@@ -28,7 +28,8 @@ from sklearn.metrics import (
 )
 
 from .. import __version__
-from ..tabular import final_estimator, one_line
+from ..tabular import final_estimator
+from ..tabular._reading import one_line
 
 PLOT_EXTRA_HINT = 'pip install "skmlp_scratch[plot]"'
 

@@ -7,7 +7,7 @@ import warnings
 from sklearn.base import clone
 
 from .._training import TrainingDivergedError
-from ..tabular import one_line
+from ..tabular._reading import one_line
 from .report import CommandError, print_results, write_report
 
 

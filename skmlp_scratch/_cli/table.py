@@ -14,17 +14,15 @@ from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
 from ..tabular import (
-    MISSING_MARKERS,
     NUMERIC_SCALERS,
     TableError,
-    fitted_columns,
     infer_task,
     make_tabular_pipeline,
     read_table,
-    short_list,
-    short_repr,
     suspect_columns,
 )
+from ..tabular._pipeline import fitted_columns
+from ..tabular._reading import MISSING_MARKERS, short_list, short_repr
 from .options import (
     ESTIMATORS,
     TABLE_DEFAULTS,
