@@ -32,7 +32,7 @@ from ._activations import LEAKY_RELU_SLOPE
 from ._classifier import MLPScratchClassifier
 from ._regressor import MLPScratchRegressor
 from .tabular import AsText, Cast, LogTarget, SoftClip
-from .tabular._pipeline import _LevelEncoder, fitted_columns
+from .tabular._pipeline import _LevelEncoder, _SmearedTargetRegressor, fitted_columns
 
 try:
     import skl2onnx
@@ -439,6 +439,8 @@ def _convert_target_regressor(scope, operator, container):
     Y = OnnxSubEstimator(model.regressor_, operator.inputs[0],
                          op_version=ops.op_version)
     Y = _inverse_transform(ops, Y, model.transformer_)
+    if hasattr(model, "smearing_"):  # a log target's smearing factor
+        Y = ops("Mul", Y, ops.constant(np.atleast_1d(model.smearing_)))
     ops("Identity", Y, output_names=[operator.outputs[0]]).add_to(scope, container)
 
 
@@ -482,6 +484,8 @@ _CONVERTERS = (
     (MissingIndicator, "SkmlpScratchMissingIndicator", _missing_indicator_shapes,
      _convert_missing_indicator, None, None),
     (TransformedTargetRegressor, "SkmlpScratchTransformedTargetRegressor",
+     _target_regressor_shapes, _convert_target_regressor, None, None),
+    (_SmearedTargetRegressor, "SkmlpScratchSmearedTargetRegressor",
      _target_regressor_shapes, _convert_target_regressor, None, None),
 )
 

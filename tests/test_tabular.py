@@ -221,6 +221,33 @@ def test_regression_pipeline_scales_and_logs_the_target():
     assert np.all(pipeline.predict(table) > 0)
 
 
+def log_normal_table(n=600, seed=0):
+    """A target whose log is linear in x plus noise of spread 0.8."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, size=n)
+    return pd.DataFrame({"x": x}), np.exp(1.0 + x + rng.normal(0, 0.8, size=n))
+
+
+def test_log_target_smearing_factor_is_duans_estimate():
+    table, y = log_normal_table()
+    pipeline = make_tabular_pipeline(
+        MLPScratchRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=200,
+                            random_state=0), task="regression", log_target=True)
+    pipeline.fit(table, y)
+    model = pipeline[-1]
+    # exp of the network's prediction of log y, computed step by step
+    inputs = pipeline["preprocess"].transform(table)
+    log_scale = model.transformer_.inverse_transform(
+        model.regressor_.predict(inputs).reshape(-1, 1)).ravel()
+    factor = np.mean(y / log_scale)
+    np.testing.assert_allclose(model.smearing_, factor, rtol=1e-10)
+    np.testing.assert_allclose(pipeline.predict(table), log_scale * factor, rtol=1e-10)
+    # exp of the mean log is close to the median, exp(0.8^2 / 2) = 1.38 below
+    # the mean; smeared, the predictions' mean is the target's again
+    assert log_scale.mean() / y.mean() < 0.85
+    assert pipeline.predict(table).mean() == pytest.approx(y.mean(), rel=0.02)
+
+
 def test_log_target_refuses_non_positive_values_and_classification():
     pipeline = make_tabular_pipeline(MLPScratchRegressor(max_iter=2), task="regression",
                                      log_target=True)

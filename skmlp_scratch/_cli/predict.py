@@ -51,6 +51,7 @@ TRAINED_MODEL_TYPES = frozenset({
     "skmlp_scratch.tabular._pipeline.LogTarget",
     "skmlp_scratch.tabular._pipeline.SoftClip",
     "skmlp_scratch.tabular._pipeline._LevelEncoder",
+    "skmlp_scratch.tabular._pipeline._SmearedTargetRegressor",
 })
 
 

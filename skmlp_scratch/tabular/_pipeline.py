@@ -275,6 +275,54 @@ class LogTarget(_ElementwiseTransformer):
         return np.exp(validate_data(self, X, reset=False, **self._validation))
 
 
+class _SmearedTargetRegressor(TransformedTargetRegressor):
+    """A ``TransformedTargetRegressor`` of a log target, with Duan's smearing.
+
+    ``exp`` of the predicted mean of ``log(y)`` estimates the median of ``y``,
+    which for a right-skewed target lies below its mean. Duan's smearing
+    estimate (1983) multiplies the predictions by the mean over the training
+    rows of ``y / exp(prediction of log y)``, kept as ``smearing_`` (one
+    factor per output), which makes them estimate the mean again.
+    """
+
+    def fit(self, X, y, **fit_params):
+        """Fit as ``TransformedTargetRegressor``, then the smearing factor.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Positive targets.
+        **fit_params : dict
+            Passed to the regressor's ``fit``; a ``sample_weight`` weights the
+            factor's mean too.
+
+        Returns
+        -------
+        self : object
+        """
+        super().fit(X, y, **fit_params)
+        ratios = np.asarray(y, dtype=np.float64) / super().predict(X)
+        self.smearing_ = np.average(ratios, axis=0,
+                                    weights=fit_params.get("sample_weight"))
+        return self
+
+    def predict(self, X, **predict_params):
+        """Predictions of the target's mean: ``exp`` of the network's, smeared.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        **predict_params : dict
+            Passed to the regressor's ``predict``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        return super().predict(X, **predict_params) * self.smearing_
+
+
 def _standard():
     return StandardScaler()
 
@@ -390,8 +438,9 @@ def make_tabular_pipeline(estimator=None, *, task="classification", log_target=F
     task : {"classification", "regression"}, default="classification"
     log_target : bool, default=False
         Regression only: fit the network to ``log(y)`` (standardised) and
-        predict ``exp`` of its output; for positive, right-skewed targets such
-        as wages or prices.
+        predict ``exp`` of its output times Duan's smearing factor, so that
+        the predictions estimate the mean rather than the median; for
+        positive, right-skewed targets such as wages or prices.
     **preprocessor_options
         Passed to :func:`make_preprocessor`.
 
@@ -424,8 +473,10 @@ def make_tabular_pipeline(estimator=None, *, task="classification", log_target=F
                          else MLPScratchRegressor)
         estimator = network_class(**TABLE_DEFAULTS)
     if task == "regression":
-        estimator = TransformedTargetRegressor(
-            regressor=estimator, transformer=_target_transformer(log_target))
+        target_regressor = (_SmearedTargetRegressor if log_target
+                            else TransformedTargetRegressor)
+        estimator = target_regressor(regressor=estimator,
+                                     transformer=_target_transformer(log_target))
     return Pipeline([("preprocess", make_preprocessor(**preprocessor_options)),
                      ("model", estimator)])
 
