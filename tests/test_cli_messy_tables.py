@@ -222,6 +222,8 @@ def test_refit_saves_a_model_fitted_on_every_row(tmp_path):
     assert "refitting on all 120 rows" in out
     metrics = read_metrics(tmp_path / "run")
     assert metrics["saved_model_rows"] == 120 and metrics["n_train"] == 96
+    # both fits stop at FAST's 15 epochs: the first fit's warning is kept
+    assert sum("Maximum iterations" in w for w in metrics["warnings"]) == 2
     model = joblib.load(tmp_path / "run/model.joblib")
     imputer = model.named_steps["preprocess"].named_transformers_["numeric"][0]
     # the imputer's medians are those of all rows, not of the training split

@@ -39,7 +39,7 @@ def finish_run(run, X_train, y_train, X_test, report_dir, plots, refit_on=None):
 
 
 def fit_model(run, X_train, y_train):
-    """Fit ``run.model``, recording wall time and warnings in ``run``.
+    """Fit ``run.model``, recording its wall time and adding its warnings to ``run``.
 
     Warnings are collected and printed after training as one line each,
     rather than between progress lines with a source location a user of
@@ -70,6 +70,8 @@ def fit_model(run, X_train, y_train):
         raise CommandError(str(exc)) from None
     finally:
         run.fit_seconds = time.perf_counter() - started
-    run.warnings = [str(w.message) for w in caught]
-    for message in run.warnings:
+    # added to, not replaced: with --refit, metrics.json keeps both fits' warnings
+    messages = [str(w.message) for w in caught]
+    run.warnings.extend(messages)
+    for message in messages:
         print(f"warning: {one_line(message)}", file=sys.stderr)
