@@ -116,10 +116,10 @@ def save_figure(fig, args, name):
     return path
 
 
-# The real tables of the shared data folder beside the checkout (its README.md
-# describes them); examples on a table default to a file in it.
-SHARED_TABLES = (Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
-                 / "tabular")
+# Real tables shipped with the examples (data/README.md gives their source and
+# licence), so that every script runs in a clone with nothing beside it;
+# ``--data PATH`` points a script at a bigger copy.
+EXAMPLE_TABLES = Path(__file__).resolve().parent / "data"
 
 
 def make_simple_parser(doc, *, small_help):
@@ -182,7 +182,4 @@ def read_table(path):
     try:
         return read_any_table(path)
     except TableError as exc:
-        raise SystemExit(
-            f"{exc}\nThe default is in the shared data folder beside the checkout "
-            f"({SHARED_TABLES.resolve()}); pass another copy with --data PATH.") \
-            from None
+        raise SystemExit(f"{exc}\nPass a copy of the table with --data PATH.") from None

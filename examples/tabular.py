@@ -3,8 +3,8 @@
 
 Your own table through a scikit-learn pipeline: read, preprocess, search, score.
 
-HMDA (Boston mortgage applications; the shared data folder's README describes
-it) holds 2,380 applications, whether each was denied (``deny``, yes for 12 %)
+HMDA (Boston mortgage applications, shipped with the examples:
+``examples/data/README.md`` gives the source) holds 2,380 applications, whether each was denied (``deny``, yes for 12 %)
 and thirteen columns beside it: debt and loan-to-value ratios and
 credit-history scores as numbers, flags such as ``selfemp`` and ``single`` as
 yes/no text. ``skmlp_scratch.tabular`` takes such a table as it comes:
@@ -29,7 +29,7 @@ lies on its ROC curve.
 Run it with::
 
     python examples/tabular.py                    # 15-30 s on 2 cores
-    python examples/tabular.py --data /path/to/HMDA.csv
+    python examples/tabular.py --data /path/to/another/HMDA.csv
     python examples/tabular.py --small            # a few seconds
 
 class_weight="balanced" is what lifts balanced accuracy (from about 0.62 to
@@ -51,7 +51,7 @@ from sklearn.metrics import (PrecisionRecallDisplay, RocCurveDisplay,
                              accuracy_score, balanced_accuracy_score, roc_auc_score)
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
 
-from _common import SHARED_TABLES, make_simple_parser, read_table, save_figure
+from _common import EXAMPLE_TABLES, make_simple_parser, read_table, save_figure
 from skmlp_scratch import MLPScratchClassifier
 from skmlp_scratch.tabular import NUMERIC_SCALERS, infer_task, make_tabular_pipeline
 
@@ -185,9 +185,9 @@ def main(argv=None):
         __doc__, small_help="a 2 x 2 grid of a 16-unit network, 3 folds, at most "
                             "50 epochs")
     parser.add_argument(
-        "--data", type=Path, default=SHARED_TABLES / "HMDA.csv",
-        help="the HMDA table as CSV; default: the shared data folder's copy, "
-             "%(default)s")
+        "--data", type=Path, default=EXAMPLE_TABLES / "HMDA.csv",
+        help="a table with HMDA's columns as CSV; default: the copy shipped in "
+             "examples/data")
     args = parser.parse_args(argv)
     X_train, X_test, y_train, y_test = load_applications(args)
 

@@ -20,17 +20,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # it is checked for exiting cleanly, not for a figure it was never meant to make.
 PLAIN_SCRIPTS = {"quickstart.py"}
 
-# Scripts whose default data lies outside the repository, in the shared data
-# folder beside the checkout: a checkout without that folder (a fresh clone)
-# skips them instead of failing on a file it was never given.
-EXTERNAL_DATA = {
-    "regression.py": EXAMPLES.parents[1] / "shared" / "datasets" / "tabular"
-                     / "CPS1988.csv",
-    "tabular.py": EXAMPLES.parents[1] / "shared" / "datasets" / "tabular"
-                  / "HMDA.csv",
-}
-
-
 def discover_examples():
     # a leading underscore marks a helper module shared by the scripts
     return sorted(p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_"))
@@ -61,14 +50,19 @@ def test_examples_are_found():
     names = discover_examples()
     assert "pipeline_mnist.py" in names
     assert not PLAIN_SCRIPTS - set(names), "a plain script listed here was removed"
-    assert not EXTERNAL_DATA.keys() - set(names), "a script listed here was removed"
+
+
+def test_shipped_tables_name_their_source():
+    # the examples' tables travel with the repository, so each one states
+    # where it comes from and under which terms
+    readme = (EXAMPLES / "data" / "README.md").read_text(encoding="utf-8")
+    tables = sorted(p.name for p in (EXAMPLES / "data").glob("*.csv"))
+    assert tables, "the examples on real tables need their shipped tables"
+    assert [name for name in tables if f"`{name}`" not in readme] == []
 
 
 @pytest.mark.parametrize("name", discover_examples())
 def test_example_runs(name, tmp_path):
-    data = EXTERNAL_DATA.get(name)
-    if data is not None and not data.is_file():
-        pytest.skip(f"{name} needs {data}, which this checkout does not have")
     if name in PLAIN_SCRIPTS:
         result = run_example(name, [], tmp_path)
         assert result.returncode == 0, describe(result)
