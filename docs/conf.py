@@ -5,8 +5,9 @@ Build it from the checkout with the ``docs`` extra installed::
     python -m sphinx -W -b html docs docs/_build/html
 
 The build needs no network: the API reference is read from the installed
-package's docstrings, and the gallery runs every script of ``examples/`` in
-its ``--small`` mode.
+package's docstrings, the gallery runs every script of ``examples/`` in its
+``--small`` mode on data the repository holds, and the pages load MathJax
+from the site itself.
 """
 
 import os
@@ -28,8 +29,10 @@ version = release = skmlp_scratch.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
+    # MathJax from the docs extra, copied into the site, and a check that no
+    # page loads anything from another host (docs/sphinxext/offline_pages.py)
+    "offline_pages",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
@@ -91,6 +94,9 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "show_memory": False,
     "min_reported_time": 1,
+    # the computation-time pages load jQuery and DataTables from CDNs, and the
+    # site must work offline (offline_pages checks every page)
+    "write_computation_times": False,
 }
 
 # -- HTML --------------------------------------------------------------------
