@@ -108,3 +108,21 @@ def test_documentation_code_runs(page, tmp_path, monkeypatch):
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # an example that warns would puzzle its reader
             exec(compile(code, str(page.relative_to(DOCS.parent)), "exec"), namespace)
+
+
+def test_readme_speed_line_quotes_the_committed_epoch_benchmark():
+    # README's figures are the medians of the committed result it links to,
+    # so a re-run of the benchmark that moves them shows up here
+    root = Path(__file__).parents[1]
+    result = root / "benchmarks" / "results" / "epoch_fashion-mnist.md"
+    ratios = {}
+    for line in result.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) > 3 and cells[1] == "float32" and cells[0] in ("sklearn", "torch"):
+            ratios[cells[0]] = cells[3]  # the "ours / peer" column of the medians
+    assert set(ratios) == {"sklearn", "torch"}
+    speed = next(line for line in (root / "README.md").read_text().splitlines()
+                 if line.startswith("| speed |"))
+    assert (f"in {ratios['sklearn']} of the time of `MLPClassifier` and "
+            f"{ratios['torch']} of PyTorch") in speed
+    assert "benchmarks/results/epoch_fashion-mnist.md" in speed
