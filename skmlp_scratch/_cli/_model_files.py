@@ -32,6 +32,8 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.pipeline import Pipeline
 
 from .._classifier import MLPScratchClassifier
 from .._regressor import MLPScratchRegressor
@@ -210,7 +212,11 @@ def check_archive(path):
         raise
     except Exception as exc:  # a corrupt zip, header or schema fails in many ways
         raise unreadable(path, exc) from None
-    for name, shape in expected_network_shapes(schema):
+    try:
+        expected = list(expected_network_shapes(schema))
+    except Exception as exc:  # a tampered schema fails in many ways
+        raise unreadable(path, exc) from None
+    for name, shape in expected:
         if name in shapes and shapes[name] != shape:
             raise CommandError(
                 f"refusing to load {path}: its array {name} has shape {shapes[name]} "
@@ -245,9 +251,10 @@ def expected_network_shapes(schema):
     for node in schema_nodes(schema):
         if node.get("__class__") not in {c.__name__ for c in NETWORK_CLASSES}:
             continue
-        attributes = node["content"]["content"]
-        if "coefs_" not in attributes:
-            continue
+        attributes = node.get("content", {})
+        attributes = attributes.get("content") if isinstance(attributes, dict) else None
+        if not isinstance(attributes, dict) or "coefs_" not in attributes:
+            continue  # an unfitted network, or not an object: checked once loaded
         sizes = [json_value(attributes["n_features_in_"]),
                  *json_value(attributes["hidden_layer_sizes"]),
                  json_value(attributes["n_outputs_"])]
@@ -296,8 +303,7 @@ def check_model(model, path):
     CommandError
     """
     try:
-        network = final_estimator(model)
-        problem = network_problem(network)
+        problem = network_problem(final_estimator(model)) or parts_problem(model)
     except Exception as exc:  # a tampered structure fails in many ways
         problem = f"{type(exc).__name__}: {exc}"
     if problem == "not ours":
@@ -305,6 +311,33 @@ def check_model(model, path):
                            "saved by 'skmlp-scratch train'")
     if problem:
         raise CommandError(f"{path} is damaged: {problem}")
+
+
+def parts_problem(model, name="the model"):
+    """What is wrong with the steps of a loaded pipeline, or None.
+
+    Each step, each part of a ``ColumnTransformer`` and the regressor and
+    transformer of a ``TransformedTargetRegressor`` must be an estimator
+    object: a skops schema may name a trusted class where its instance
+    belongs.
+    """
+    if isinstance(model, type) or not hasattr(model, "get_params"):
+        return f"{name} is {model!r}, not a fitted step"
+    if isinstance(model, Pipeline):
+        parts = list(model.steps)
+    elif isinstance(model, ColumnTransformer):
+        parts = [(part, transformer) for part, transformer, _ in model.transformers_
+                 if not (isinstance(transformer, str)
+                         and transformer in {"drop", "passthrough"})]
+    elif isinstance(model, TransformedTargetRegressor):
+        parts = [("regressor_", model.regressor_), ("transformer_", model.transformer_)]
+    else:
+        return None
+    for part_name, part in parts:
+        problem = parts_problem(part, f"its step {part_name!r}")
+        if problem:
+            return problem
+    return None
 
 
 def network_problem(network):
