@@ -19,7 +19,7 @@ from ..tabular import (
     make_tabular_pipeline,
     suspect_columns,
 )
-from ..tabular._contract import PREPROCESS
+from ..tabular._contract import CATEGORICAL, MISSING, PREPROCESS
 from ..tabular._reading import short_list
 from ._errors import CommandError
 from ._tables import add_reading_options, read_command_table
@@ -205,7 +205,10 @@ def check_scalable(pipeline, X_train, numeric):
     if infinite:
         raise CommandError(f"column {infinite[0]!r} holds infinite values; write them "
                            "as missing (an empty field) or as finite numbers")
-    preprocessor = clone(pipeline.named_steps[PREPROCESS])
+    # the numeric part alone: encoding the categories would double the cost
+    # of a wide table's preprocessing for nothing
+    preprocessor = clone(pipeline.named_steps[PREPROCESS]).set_params(
+        **{MISSING: "drop", CATEGORICAL: "drop"})
     with warnings.catch_warnings():
         # the overflow is reported below, by column
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -141,24 +141,84 @@ def read_table(path, *, na_values=(), categorical=(), numeric=(), thousands=None
     categorical, numeric = set(categorical), set(numeric)
     if not path.is_file():
         raise TableError(f"no such file: {path}")
+    options = {"categorical": categorical, "numeric": numeric, "thousands": thousands,
+               "decimal": decimal}
     if path.suffix.lower() in {".parquet", ".pq"}:
         table = _read_parquet(pd, path)
-        text_columns = [c for c in table.columns if _is_text(table[c])]
-    else:
-        table = _read_csv_text(pd, path, [*MISSING_MARKERS, *na_values], encoding)
-        text_columns = list(table.columns)
+        if table.shape[0] == 0:
+            raise TableError(f"{path} has a header but no data rows")
+        table.columns = [str(column) for column in table.columns]
+        for column in [c for c in table.columns if _is_text(table[c])]:
+            table[column] = _type_one(table[column], column, options)
+        return table
+    table = _read_csv_text(pd, path, encoding)
     if table.shape[0] == 0:
         raise TableError(f"{path} has a header but no data rows")
-    table.columns = [str(column) for column in table.columns]
-    for column in text_columns:
-        table[column] = type_column(table[column], column, keep_text=column in categorical,
-                                    numeric=column in numeric, thousands=thousands,
-                                    decimal=decimal)
-    return table
+    return _type_text_table(pd, table, [*MISSING_MARKERS, *na_values], options)
 
 
-def _read_csv_text(pd, path, missing, encoding):
-    """Every cell of a CSV file as stripped text, or NaN where it is missing."""
+def _type_one(values, name, options):
+    return type_column(values, name, keep_text=name in options["categorical"],
+                       numeric=name in options["numeric"],
+                       thousands=options["thousands"], decimal=options["decimal"])
+
+
+# a cell pandas and float() read as a number, without separators or units
+PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+# a cell that may be a number in some format: it starts like one
+NUMBER_START = r"(?i)[+-]?\s*[$€£¥]?\s*[+-]?(?:\.?[0-9]|inf|nan)"
+
+
+def _type_text_table(pd, table, missing, options):
+    """Every column of a CSV file's text typed, the work done over the whole table.
+
+    Stripping, missing markers and the common cases (a column of plain
+    numbers, a column of words) are decided by a few vectorised passes over
+    all cells at once, so that a table's width costs what its cells cost;
+    only the columns that need a closer look (numbers written with
+    separators or units, numbers beside text, codes) go through
+    :func:`type_column` one by one.
+    """
+    n_rows, names = len(table), list(table.columns)
+    cells = pd.Series(table.to_numpy(dtype=object).ravel(order="F"), dtype="str")
+    cells = cells.str.strip()
+    cells = cells.mask(cells.isin(missing))
+    # per cell, then per column: column j holds cells j * n_rows to (j + 1) * n_rows
+    by_column = {
+        test: values.fillna(False).to_numpy(dtype=bool).reshape(len(names), n_rows)
+        for test, values in [
+            ("plain", cells.str.fullmatch(PLAIN_NUMBER)),
+            ("integer", cells.str.fullmatch(r"[+-]?\d{1,18}")),
+            ("code", cells.str.fullmatch(r"[+-]?0\d+")),
+            ("number_like", cells.str.match(NUMBER_START))]}
+    present = cells.notna().to_numpy().reshape(len(names), n_rows)
+    text = cells.to_numpy(dtype=object, na_value=np.nan).reshape(len(names), n_rows)
+    has_values = present.any(axis=1)
+    plain = has_values & (by_column["plain"] | ~present).all(axis=1) & \
+        ~by_column["code"].any(axis=1)
+    words = has_values & ~by_column["number_like"].any(axis=1)
+    columns = {}
+    for j, name in enumerate(names):
+        keep_text = name in options["categorical"]
+        if plain[j] and not keep_text:
+            columns[name] = _plain_numbers(text[j], present[j].all() and
+                                           by_column["integer"][j].all())
+            continue
+        values = pd.Series(text[j], dtype="str", name=name)
+        if keep_text or (words[j] and name not in options["numeric"]):
+            columns[name] = values
+        else:
+            columns[name] = _type_one(values, name, options)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n_rows))
+
+
+def _plain_numbers(text, whole):
+    """Cells of plain numbers (NaN where missing) as int64 if ``whole``, else float64."""
+    return text.astype(np.int64) if whole else text.astype(np.float64)
+
+
+def _read_csv_text(pd, path, encoding):
+    """Every cell of a CSV file as text, as written, under the header's names."""
     sample = _read_sample(path, encoding)
     if not sample.strip():
         raise TableError(f"{path} is empty")
@@ -185,9 +245,6 @@ def _read_csv_text(pd, path, missing, encoding):
         raise TableError(f"cannot read {path}: {one_line(exc)}{hint}") from None
     table = _drop_empty_last_fields(table, header, path)
     table.columns = check_header(header[:table.shape[1]], path)
-    for column in table.columns:
-        values = table[column].str.strip()
-        table[column] = values.where(~values.isin(missing))
     return table
 
 
@@ -581,8 +638,10 @@ def suspect_columns(table):
     """
     reasons = {}
     for column in table.columns:
+        if not _is_text(table[column]):  # the dtype first: numeric columns cost nothing
+            continue
         values = table[column].dropna()
-        if not _is_text(values) or len(values) == 0:
+        if len(values) == 0:
             continue
         text = values.astype(str)
         if text.str.fullmatch(DATE_PATTERN).mean() > 0.9:

@@ -1,0 +1,140 @@
+"""What a table's width costs: ``read_table`` and ``skmlp-scratch train`` on wide tables.
+
+A synthetic table of ``--rows`` rows (default 500) and each width of
+``--widths`` (default 500, 2,000 and 10,000 columns): nine columns in ten of
+numbers with three decimals, one in ten of three text levels, and a 0/1
+target. For each width, in fresh processes, interleaved over ``--repeats``
+rounds (default 2): the CPU seconds of ``read_table`` on the file, and of the
+whole ``skmlp-scratch train --dataset csv:... --epochs 2 --no-plots --quiet``
+(reading, checks, preprocessing, two epochs of the network, the report and
+both model files). With ``--before CHECKOUT`` the same runs use the package of
+that checkout too, side by side (e.g. a worktree of the previous commit), and
+the table gives the ratio.
+
+CPU seconds, not wall seconds, since the machine may be shared; BLAS runs on
+one thread in every process. The result goes to
+``benchmarks/results/wide_tables.md``.
+
+Run: ``python benchmarks/bench_wide_tables.py --before /path/to/older/checkout``
+(about 5 minutes on two cores with the defaults and an older checkout).
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+CHECKOUT = HERE.parent
+RESULT = HERE / "results" / "wide_tables.md"
+
+READ = """
+import time, warnings
+from skmlp_scratch.tabular import read_table
+started = time.process_time()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    read_table({path!r})
+print(time.process_time() - started)
+"""
+
+TRAIN = """
+import contextlib, io, time
+from skmlp_scratch._cli import main
+started = time.process_time()
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    code = main(["train", "--dataset", "csv:{path}", "--target", "y", "--output",
+                 {report!r}, "--epochs", "2", "--no-plots", "--quiet"])
+assert code == 0, code
+print(time.process_time() - started)
+"""
+
+
+def write_table(path, n_rows, n_columns, seed=0):
+    """The synthetic table: numbers, a text column in every ten, a 0/1 target."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for k in range(n_columns):
+        columns[f"c{k}"] = (rng.choice(["low", "mid", "high"], n_rows) if k % 10 == 0
+                            else rng.normal(size=n_rows).round(3))
+    columns["y"] = rng.integers(0, 2, n_rows)
+    pd.DataFrame(columns).to_csv(path, index=False)
+
+
+def cpu_seconds(code, checkout):
+    """CPU seconds printed by ``code`` run in a fresh process on ``checkout``'s package."""
+    env = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONDONTWRITEBYTECODE": "1",
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True)
+    return float(done.stdout.split()[-1])
+
+
+def measure(widths, n_rows, repeats, versions):
+    """``{(width, step, version): [seconds, ...]}``, runs interleaved by round."""
+    times = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for width in widths:
+            path = Path(folder) / f"wide{width}.csv"
+            write_table(path, n_rows, width)
+            for round_ in range(repeats):
+                for version, checkout in versions.items():
+                    report = str(Path(folder) / f"run-{version}-{width}-{round_}")
+                    for step, code in [("read_table", READ.format(path=str(path))),
+                                       ("train", TRAIN.format(path=path, report=report))]:
+                        seconds = cpu_seconds(code, checkout)
+                        times.setdefault((width, step, version), []).append(seconds)
+                        print(f"{width:>6} columns, {step:<10} {version:<7} "
+                              f"{seconds:7.2f} s", flush=True)
+    return times
+
+
+def report(times, widths, n_rows, versions):
+    """The markdown table: fastest and median per version, and their ratio."""
+    names = list(versions)
+    header = ["columns", "step", *[f"{v}: fastest / median CPU s" for v in names]]
+    if len(names) == 2:
+        header.append(f"{names[1]} / {names[0]} (fastest)")
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for width in widths:
+        for step in ("read_table", "train"):
+            cells = [f"{width:,}", step]
+            fastest = []
+            for version in names:
+                seconds = times[(width, step, version)]
+                fastest.append(min(seconds))
+                cells.append(f"{min(seconds):.2f} / {statistics.median(seconds):.2f}")
+            if len(names) == 2:
+                cells.append(f"{fastest[1] / fastest[0]:.2f}")
+            lines.append("| " + " | ".join(cells) + " |")
+    return (f"# Wide tables: CPU seconds by width ({n_rows} rows)\n\n"
+            f"{__doc__.split(chr(10) + chr(10))[1]}\n\n" + "\n".join(lines) + "\n")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--widths", default="500,2000,10000")
+    parser.add_argument("--rows", type=int, default=500)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--before", type=Path, default=None,
+                        help="another checkout to run side by side")
+    args = parser.parse_args(argv)
+    widths = [int(width) for width in args.widths.split(",")]
+    versions = {"this": CHECKOUT}
+    if args.before is not None:
+        versions = {"before": args.before.resolve(), "this": CHECKOUT}
+    times = measure(widths, args.rows, args.repeats, versions)
+    text = report(times, widths, args.rows, versions)
+    RESULT.write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
