@@ -1,9 +1,12 @@
 """What a table's width costs: ``read_table`` and ``skmlp-scratch train`` on wide tables.
 
-A synthetic table of ``--rows`` rows (default 500) and each width of
-``--widths`` (default 500, 2,000 and 10,000 columns): nine columns in ten of
-numbers with three decimals, one in ten of three text levels, and a 0/1
-target. For each width, in fresh processes, interleaved over ``--repeats``
+Synthetic tables of ``--rows`` rows (default 500) and each width of
+``--widths`` (default 500, 2,000 and 10,000 columns), and a 0/1 target, of
+two kinds: ``numbers``, nine columns in ten of numbers with three decimals
+and one in ten of three text levels; ``survey``, a survey export's four
+kinds of answers in turn (agree/disagree/neutral with blanks, 1-5 with
+``NA``, a number with one decimal, yes/no). For each, in fresh processes,
+interleaved over ``--repeats``
 rounds (default 2): the CPU seconds of ``read_table`` on the file, and of the
 whole ``skmlp-scratch train --dataset csv:... --epochs 2 --no-plots --quiet``
 (reading, checks, preprocessing, two epochs of the network, the report and
@@ -16,7 +19,7 @@ one thread in every process. The result goes to
 ``benchmarks/results/wide_tables.md``.
 
 Run: ``python benchmarks/bench_wide_tables.py --before /path/to/older/checkout``
-(about 5 minutes on two cores with the defaults and an older checkout).
+(about 10 minutes on two cores with the defaults and an older checkout).
 """
 
 import argparse
@@ -55,15 +58,22 @@ print(time.process_time() - started)
 """
 
 
-def write_table(path, n_rows, n_columns, seed=0):
-    """The synthetic table: numbers, a text column in every ten, a 0/1 target."""
+def write_table(path, kind, n_rows, n_columns, seed=0):
+    """A synthetic table of ``kind`` ("numbers" or "survey") and a 0/1 target."""
     import pandas as pd
 
     rng = np.random.default_rng(seed)
+    survey = [lambda: rng.choice(["agree", "disagree", "neutral", ""], n_rows),
+              lambda: rng.choice(["1", "2", "3", "4", "5", "NA"], n_rows),
+              lambda: rng.normal(50, 10, n_rows).round(1),
+              lambda: rng.choice(["yes", "no"], n_rows)]
     columns = {}
     for k in range(n_columns):
-        columns[f"c{k}"] = (rng.choice(["low", "mid", "high"], n_rows) if k % 10 == 0
-                            else rng.normal(size=n_rows).round(3))
+        if kind == "survey":
+            columns[f"q{k}"] = survey[k % 4]()
+        else:
+            columns[f"c{k}"] = (rng.choice(["low", "mid", "high"], n_rows)
+                                if k % 10 == 0 else rng.normal(size=n_rows).round(3))
     columns["y"] = rng.integers(0, 2, n_rows)
     pd.DataFrame(columns).to_csv(path, index=False)
 
@@ -77,38 +87,42 @@ def cpu_seconds(code, checkout):
     return float(done.stdout.split()[-1])
 
 
-def measure(widths, n_rows, repeats, versions):
-    """``{(width, step, version): [seconds, ...]}``, runs interleaved by round."""
+def measure(kinds, widths, n_rows, repeats, versions):
+    """``{(kind, width, step, version): [seconds, ...]}``, runs interleaved by round."""
     times = {}
     with tempfile.TemporaryDirectory() as folder:
-        for width in widths:
-            path = Path(folder) / f"wide{width}.csv"
-            write_table(path, n_rows, width)
-            for round_ in range(repeats):
-                for version, checkout in versions.items():
-                    report = str(Path(folder) / f"run-{version}-{width}-{round_}")
-                    for step, code in [("read_table", READ.format(path=str(path))),
-                                       ("train", TRAIN.format(path=path, report=report))]:
-                        seconds = cpu_seconds(code, checkout)
-                        times.setdefault((width, step, version), []).append(seconds)
-                        print(f"{width:>6} columns, {step:<10} {version:<7} "
-                              f"{seconds:7.2f} s", flush=True)
+        for kind in kinds:
+            for width in widths:
+                path = Path(folder) / f"{kind}{width}.csv"
+                write_table(path, kind, n_rows, width)
+                for round_ in range(repeats):
+                    for version, checkout in versions.items():
+                        report = str(Path(folder) / f"run-{version}-{width}-{round_}")
+                        for step, code in [
+                                ("read_table", READ.format(path=str(path))),
+                                ("train", TRAIN.format(path=path, report=report))]:
+                            seconds = cpu_seconds(code, checkout)
+                            times.setdefault((kind, width, step, version),
+                                             []).append(seconds)
+                            print(f"{kind:<8} {width:>6} columns, {step:<10} "
+                                  f"{version:<7} {seconds:7.2f} s", flush=True)
     return times
 
 
-def report(times, widths, n_rows, versions):
+def report(times, kinds, widths, n_rows, versions):
     """The markdown table: fastest and median per version, and their ratio."""
     names = list(versions)
-    header = ["columns", "step", *[f"{v}: fastest / median CPU s" for v in names]]
+    header = ["table", "columns", "step",
+              *[f"{v}: fastest / median CPU s" for v in names]]
     if len(names) == 2:
         header.append(f"{names[1]} / {names[0]} (fastest)")
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    for width in widths:
+    for kind, width in [(kind, width) for kind in kinds for width in widths]:
         for step in ("read_table", "train"):
-            cells = [f"{width:,}", step]
+            cells = [kind, f"{width:,}", step]
             fastest = []
             for version in names:
-                seconds = times[(width, step, version)]
+                seconds = times[(kind, width, step, version)]
                 fastest.append(min(seconds))
                 cells.append(f"{min(seconds):.2f} / {statistics.median(seconds):.2f}")
             if len(names) == 2:
@@ -120,6 +134,7 @@ def report(times, widths, n_rows, versions):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", default="numbers,survey")
     parser.add_argument("--widths", default="500,2000,10000")
     parser.add_argument("--rows", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=2)
@@ -130,8 +145,9 @@ def main(argv=None):
     versions = {"this": CHECKOUT}
     if args.before is not None:
         versions = {"before": args.before.resolve(), "this": CHECKOUT}
-    times = measure(widths, args.rows, args.repeats, versions)
-    text = report(times, widths, args.rows, versions)
+    kinds = args.tables.split(",")
+    times = measure(kinds, widths, args.rows, args.repeats, versions)
+    text = report(times, kinds, widths, args.rows, versions)
     RESULT.write_text(text)
     print(text)
 

@@ -5,11 +5,18 @@ part skl2onnx does not know: :class:`~skmlp_scratch.MLPScratchClassifier`,
 :class:`~skmlp_scratch.MLPScratchRegressor`, the table pipeline's own steps
 (:class:`~skmlp_scratch.tabular.SoftClip`, :class:`~skmlp_scratch.tabular.Cast`,
 :class:`~skmlp_scratch.tabular.AsText`, :class:`~skmlp_scratch.tabular.LogTarget`),
-scikit-learn's :class:`~sklearn.impute.MissingIndicator` and
+:class:`~skmlp_scratch.tabular.PiecewiseLinearEncoder`, scikit-learn's
+:class:`~sklearn.impute.MissingIndicator` and
 :class:`~sklearn.compose.TransformedTargetRegressor`. After that,
 ``skl2onnx.to_onnx(model, X[:1])`` converts a model, or a ``Pipeline`` that
-ends in one, like any scikit-learn model; :func:`to_onnx` does the same and
-also declares a table's inputs, one per column.
+ends in one, like any scikit-learn model. A table model converts through
+:func:`to_onnx`, which declares its inputs itself, one per column: numeric
+columns as float64, centred on their medians before the cast to float32 so
+that large values keep their precision, the others as text by the
+contract's cell-to-text rule. skl2onnx's own ``to_onnx`` guesses the inputs
+from the DataFrame's dtypes, which the table model would misread (a boolean
+as ``"1"``/``"0"``, float64 refused by onnxruntime's ``Imputer``): the table's
+steps refuse such inputs at conversion, naming :func:`to_onnx`.
 
 The network becomes one ``MatMul`` and one ``Add`` per layer followed by its
 activation, each written from operators every runtime has (see
@@ -748,7 +755,9 @@ def to_onnx(model, X, *, dtype=None, options=None, target_opset=None):
     dtype : {numpy.float32, numpy.float64}, default=None
         Float type of the numeric inputs and of the computation; None takes
         an array's own type when it is float64, float32 otherwise. A table
-        is float32 only (onnxruntime's ``Imputer`` has no float64 kernel).
+        computes in float32 only (onnxruntime's ``Imputer`` has no float64
+        kernel); its numeric inputs are float64 whatever ``dtype``, centred
+        before the cast to float32.
     options : dict, default=None
         Conversion options of skl2onnx, such as ``{"zipmap": False}`` for the
         probabilities of a classifier as a matrix instead of a list of dicts.

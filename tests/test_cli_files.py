@@ -304,3 +304,13 @@ def test_a_failed_predict_write_keeps_the_old_output(tmp_path, toy_model, monkey
     assert "cannot write" in error_line(err) and "disk full" in err
     assert output.read_text() == "the previous predictions\n"
     assert list(tmp_path.iterdir()) == [output]
+
+
+def test_train_refuses_a_report_folder_whose_files_would_overwrite_its_table(tmp_path):
+    # the table is called model.skops, in the folder the report goes to
+    toy_table().to_csv(tmp_path / "model.skops", index=False)
+    before = (tmp_path / "model.skops").read_bytes()
+    code, _, err = train(tmp_path / "model.skops", tmp_path, "--target", "label")
+    assert code == 2
+    assert "the report file" in error_line(err) and "is the input table" in err
+    assert (tmp_path / "model.skops").read_bytes() == before

@@ -402,15 +402,33 @@ def check_output(output, inputs):
     """
     if output is None:
         return
-    for path, role in inputs.items():
-        if path is not None and is_same_file(output, path):
-            raise CommandError(f"--output {output} is the {role} {path}: writing "
-                               "would overwrite it; choose another file")
+    refuse_inputs(output, inputs)
     if output.is_dir():
         raise CommandError(f"--output {output} is a folder; name a file in it")
     if not output.parent.is_dir():
         raise CommandError(f"--output {output}: the folder {output.parent} does not "
                            "exist; create it first or choose another file")
+
+
+def refuse_inputs(output, inputs, what="--output"):
+    """Refuse an output file that is one of ``inputs``, however either is spelled.
+
+    Parameters
+    ----------
+    output : Path
+    inputs : dict of Path to str
+        Each input file and what it is, for the message.
+    what : str, default="--output"
+        What names ``output``, for the message.
+
+    Raises
+    ------
+    CommandError
+    """
+    for path, role in inputs.items():
+        if path is not None and is_same_file(output, path):
+            raise CommandError(f"{what} {output} is the {role} {path}: writing "
+                               "would overwrite it; choose another file")
 
 
 def is_same_file(path, other):

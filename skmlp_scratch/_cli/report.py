@@ -30,9 +30,13 @@ from sklearn.metrics import (
 from .. import __version__
 from ..tabular._contract import final_estimator
 from ._errors import CommandError  # noqa: F401  (where options and main find it)
-from ._model_files import output_file, write_output
+from ._model_files import output_file, refuse_inputs, write_output
 
 PLOT_EXTRA_HINT = 'pip install "skmlp_scratch[plot]"'
+
+# every file a report may hold
+REPORT_FILES = ("metrics.json", "model.joblib", "model.skops", "curves.png",
+                "confusion_matrix.png", "predictions.png")
 
 
 @dataclass
@@ -199,6 +203,11 @@ def report_folder(report_dir, dataset, now):
     if report_dir is None:
         report_dir = unused_path(default_report_dir(dataset, now))
     report_dir = Path(report_dir)
+    kind, _, location = dataset.partition(":")
+    if kind in {"csv", "parquet"}:  # a report file may not be the input table
+        for name in REPORT_FILES:
+            refuse_inputs(report_dir / name, {Path(location): "input table"},
+                          what="the report file")
     created = not report_dir.exists()
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
