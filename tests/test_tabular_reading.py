@@ -240,8 +240,7 @@ def test_a_value_beyond_the_header_is_refused_naming_its_row(tmp_path):
 
 
 def test_a_header_wider_than_the_sample_is_read_whole(tmp_path):
-    # 1,300 columns of long names: the header alone is about 100 KiB, and an
-    # accented letter of two bytes straddles the 64 KiB mark
+    # 1,300 columns of long names: the header alone is about 100 KiB
     names = [f"question_{k:04d}_é_{'x' * 60}" for k in range(1300)] + ["target"]
     assert len(",".join(names).encode()) > 64 * 1024
     rows = [",".join([str(k % 7)] * 1300 + [str(k % 2)]) for k in range(5)]
@@ -249,6 +248,13 @@ def test_a_header_wider_than_the_sample_is_read_whole(tmp_path):
     table = read_quietly(path)
     assert list(table.columns) == names
     assert table["target"].tolist() == [0, 1, 0, 1, 0]
+
+
+def test_a_character_across_the_64_kib_mark_is_not_an_encoding_error(tmp_path):
+    # the two bytes of "é" are the 65,536th and 65,537th of the header
+    name = "a" * (64 * 1024 - 1) + "é"
+    path = write(tmp_path, f"{name},target\n1,0\n2,1\n")
+    assert list(read_quietly(path).columns) == [name, "target"]
 
 
 def test_line_endings_of_a_lone_carriage_return_are_read(tmp_path):

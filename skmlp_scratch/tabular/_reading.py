@@ -68,14 +68,21 @@ def read_table(path, *, na_values=(), categorical=(), numeric=(), thousands=None
 
     - the field separator is the one of ``,``, ``;``, tab and ``|`` that
       splits the first lines into equal numbers of fields (comma first);
+      lines may end in LF, CR LF or CR, and the header is read whole;
+    - rows that end in a delimiter (one empty field more than the header
+      names) keep their columns in place; a value beyond the header's last
+      column is refused, naming its row;
     - surrounding spaces are removed from names and cells, so ``"yes "``
       and ``"yes"`` are one level;
     - a cell is missing if it is one of :data:`MISSING_MARKERS` or
       ``na_values``; ``NA``, ``?``, ``-`` and ``.`` are missing only in a
       column of numbers;
     - a column of numbers becomes numeric, also when they are written with
-      thousands separators (``12,345``, ``1 234``) or decimal commas
-      (``3,5``), if only one reading fits; integer codes with leading zeros
+      thousands separators (``12,345``, ``1 234``, any width of space) or
+      decimal commas (``3,5``), if only one reading fits, and with a
+      currency sign (``$1,200``) or a percent sign (``12%`` reads as 12);
+      a column that looks like numbers but mixes formats or units is
+      refused, never taken for text; integer codes with leading zeros
       (``007``) and the ``categorical`` columns stay text;
     - a column of numbers with a few other texts (at most 5 %) is refused,
       as a numeric column with an unknown missing marker; with more text,
