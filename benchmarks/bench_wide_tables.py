@@ -16,10 +16,13 @@ the table gives the ratio.
 
 CPU seconds, not wall seconds, since the machine may be shared; BLAS runs on
 one thread in every process. The result goes to
-``benchmarks/results/wide_tables.md``.
+``benchmarks/results/<--result>.md`` (default ``wide_tables``).
 
-Run: ``python benchmarks/bench_wide_tables.py --before /path/to/older/checkout``
-(about 10 minutes on two cores with the defaults and an older checkout).
+Run, for the committed results (about 10 and 4 minutes on two cores)::
+
+    python benchmarks/bench_wide_tables.py --before /path/to/older/checkout
+    python benchmarks/bench_wide_tables.py --before /path/to/older/checkout \
+        --tables survey --rows 3000 --widths 2000 --result wide_tables_3000_rows
 """
 
 import argparse
@@ -34,7 +37,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 CHECKOUT = HERE.parent
-RESULT = HERE / "results" / "wide_tables.md"
+RESULTS = HERE / "results"
 
 READ = """
 import time, warnings
@@ -140,6 +143,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--before", type=Path, default=None,
                         help="another checkout to run side by side")
+    parser.add_argument("--result", default="wide_tables",
+                        help="name of the result file in benchmarks/results")
     args = parser.parse_args(argv)
     widths = [int(width) for width in args.widths.split(",")]
     versions = {"this": CHECKOUT}
@@ -148,7 +153,7 @@ def main(argv=None):
     kinds = args.tables.split(",")
     times = measure(kinds, widths, args.rows, args.repeats, versions)
     text = report(times, kinds, widths, args.rows, versions)
-    RESULT.write_text(text)
+    (RESULTS / f"{args.result}.md").write_text(text)
     print(text)
 
 

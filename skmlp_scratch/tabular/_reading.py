@@ -206,20 +206,30 @@ def _type_text_table(pd, table, missing, options):
             ("code", cells.str.fullmatch(r"[+-]?0\d+")),
             ("number_like", cells.str.match(NUMBER_START))]}
     present = cells.notna().to_numpy().reshape(len(names), n_rows)
-    has_values = present.any(axis=1)
+    gap = cells.isin(NUMBER_GAP_MARKERS).to_numpy().reshape(len(names), n_rows)
     keep_text = np.array([name in options["categorical"] for name in names], dtype=bool)
-    plain = has_values & (by_column["plain"] | ~present).all(axis=1) & \
+    is_plain = by_column["plain"]
+    # plain numbers only; or plain numbers and gap markers (NA, ?, -, .)
+    plain = is_plain.any(axis=1) & (is_plain | ~present).all(axis=1) & \
         ~by_column["code"].any(axis=1) & ~keep_text
+    gapped = is_plain.any(axis=1) & (is_plain | gap | ~present).all(axis=1) & \
+        gap.any(axis=1) & ~keep_text
     whole = plain & present.all(axis=1) & by_column["integer"].all(axis=1)
-    words = has_values & ~by_column["number_like"].any(axis=1)
+    words = present.any(axis=1) & ~by_column["number_like"].any(axis=1)
     text = cells.to_numpy(dtype=object, na_value=np.nan).reshape(len(names), n_rows)
-    # the plain columns converted in two blocks, whole numbers and the others
+    markers = {j: sorted(set(text[j][gap[j]])) for j in np.flatnonzero(gapped)}
+    text[gap & gapped[:, None]] = np.nan
+    # the numeric columns converted in two blocks, whole numbers and the others
+    decimal = (plain & ~whole) | gapped
     numbers = {kind: dict(zip(np.flatnonzero(mask), text[mask].astype(dtype)))
                for kind, mask, dtype in [("whole", whole, np.int64),
-                                         ("decimal", plain & ~whole, np.float64)]}
+                                         ("decimal", decimal, np.float64)]}
     columns = {}
     for j, name in enumerate(names):
-        if plain[j]:
+        if j in markers:
+            warnings.warn(f"column {name!r}: {short_list(markers[j])} read as missing "
+                          "among its numbers", TableWarning, stacklevel=3)
+        if plain[j] or gapped[j]:
             columns[name] = numbers["whole" if whole[j] else "decimal"][j]
             continue
         # a slice of the Arrow strings, not a copy
