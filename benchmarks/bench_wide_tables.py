@@ -81,12 +81,18 @@ def write_table(path, kind, n_rows, n_columns, seed=0):
     pd.DataFrame(columns).to_csv(path, index=False)
 
 
-def cpu_seconds(code, checkout):
-    """CPU seconds printed by ``code`` run in a fresh process on ``checkout``'s package."""
+def cpu_seconds(code, checkout, folder):
+    """CPU seconds printed by ``code`` run in a fresh process on ``checkout``'s package.
+
+    The process runs in ``folder``: ``python -c`` puts its working folder
+    first on the path, before ``PYTHONPATH``, and a checkout there would win.
+    """
     env = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONDONTWRITEBYTECODE": "1",
            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, check=True)
+    check = (f"import skmlp_scratch\nassert skmlp_scratch.__file__.startswith("
+             f"{str(checkout)!r}), skmlp_scratch.__file__\n")
+    done = subprocess.run([sys.executable, "-c", check + code], env=env, cwd=folder,
+                          capture_output=True, text=True, check=True)
     return float(done.stdout.split()[-1])
 
 
@@ -104,7 +110,7 @@ def measure(kinds, widths, n_rows, repeats, versions):
                         for step, code in [
                                 ("read_table", READ.format(path=str(path))),
                                 ("train", TRAIN.format(path=path, report=report))]:
-                            seconds = cpu_seconds(code, checkout)
+                            seconds = cpu_seconds(code, checkout, folder)
                             times.setdefault((kind, width, step, version),
                                              []).append(seconds)
                             print(f"{kind:<8} {width:>6} columns, {step:<10} "
