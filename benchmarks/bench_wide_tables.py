@@ -137,8 +137,18 @@ def report(times, kinds, widths, n_rows, versions):
             if len(names) == 2:
                 cells.append(f"{fastest[1] / fastest[0]:.2f}")
             lines.append("| " + " | ".join(cells) + " |")
+    measured = ", ".join(f"{name}: commit {commit_of(checkout)}"
+                         for name, checkout in versions.items())
     return (f"# Wide tables: CPU seconds by width ({n_rows} rows)\n\n"
-            f"{__doc__.split(chr(10) + chr(10))[1]}\n\n" + "\n".join(lines) + "\n")
+            f"{__doc__.split(chr(10) + chr(10))[1]}\n\nMeasured: {measured}.\n\n"
+            + "\n".join(lines) + "\n")
+
+
+def commit_of(checkout):
+    """The short commit a checkout is at, or "?" outside git."""
+    done = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True)
+    return done.stdout.strip() or "?"
 
 
 def main(argv=None):
