@@ -399,8 +399,13 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
             )
 
     def _continue_progress(self, incremental):
-        """The training record to go on with: the last call's, or a new one."""
-        if self._progress is None:
+        """The training record to go on with: the last call's, or a new one.
+
+        None also when the fitted attributes were set by hand rather than by
+        ``fit`` (as scikit-learn's own tests set them): training starts a
+        record then.
+        """
+        if getattr(self, "_progress", None) is None:
             self._progress = TrainingProgress(self.tol, self.n_iter_no_change,
                                               self.early_stopping)
         progress = self._progress

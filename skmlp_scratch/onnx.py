@@ -5,11 +5,18 @@ part skl2onnx does not know: :class:`~skmlp_scratch.MLPScratchClassifier`,
 :class:`~skmlp_scratch.MLPScratchRegressor`, the table pipeline's own steps
 (:class:`~skmlp_scratch.tabular.SoftClip`, :class:`~skmlp_scratch.tabular.Cast`,
 :class:`~skmlp_scratch.tabular.AsText`, :class:`~skmlp_scratch.tabular.LogTarget`),
-scikit-learn's :class:`~sklearn.impute.MissingIndicator` and
+:class:`~skmlp_scratch.tabular.PiecewiseLinearEncoder`, scikit-learn's
+:class:`~sklearn.impute.MissingIndicator` and
 :class:`~sklearn.compose.TransformedTargetRegressor`. After that,
 ``skl2onnx.to_onnx(model, X[:1])`` converts a model, or a ``Pipeline`` that
-ends in one, like any scikit-learn model; :func:`to_onnx` does the same and
-also declares a table's inputs, one per column.
+ends in one, like any scikit-learn model. A table model converts through
+:func:`to_onnx`, which declares its inputs itself, one per column: numeric
+columns as float64, centred on their medians before the cast to float32 so
+that large values keep their precision, the others as text by the
+contract's cell-to-text rule. skl2onnx's own ``to_onnx`` guesses the inputs
+from the DataFrame's dtypes, which the table model would misread (a boolean
+as ``"1"``/``"0"``, float64 refused by onnxruntime's ``Imputer``): the table's
+steps refuse such inputs at conversion, naming :func:`to_onnx`.
 
 The network becomes one ``MatMul`` and one ``Add`` per layer followed by its
 activation, each written from operators every runtime has (see
@@ -21,23 +28,35 @@ outputs, ``label`` and ``probabilities`` (a list of dicts unless the option
 Needs the ``onnx`` extra: ``pip install "skmlp_scratch[onnx]"``.
 """
 
+import contextvars
+import copy
+
 import numpy as np
-from sklearn.base import is_classifier
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.impute import MissingIndicator
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import QuantileTransformer, StandardScaler
+from sklearn.preprocessing import QuantileTransformer, RobustScaler, StandardScaler
 
 from ._activations import LEAKY_RELU_SLOPE
 from ._classifier import MLPScratchClassifier
 from ._regressor import MLPScratchRegressor
-from .tabular import AsText, Cast, LogTarget, SoftClip
-from .tabular._pipeline import _LevelEncoder, _SmearedTargetRegressor, fitted_columns
+from .tabular import AsText, Cast, LogTarget, PiecewiseLinearEncoder, SoftClip
+from .tabular._contract import (
+    IMPUTE,
+    NUMERIC,
+    cells_as_text,
+    fitted_columns,
+    is_table_model,
+    preprocessor,
+)
+from .tabular._pipeline import _LevelEncoder, _SmearedTargetRegressor
 
 try:
     import skl2onnx
     from onnx import TensorProto
     from skl2onnx.algebra import onnx_ops
+    from skl2onnx.algebra.type_helper import guess_initial_types
     from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
     from skl2onnx.common.data_types import (
         BooleanTensorType,
@@ -169,9 +188,15 @@ def _onnx_activation(name):
                          "skmlp_scratch.onnx.ONNX_ACTIVATIONS") from None
 
 
-def _forward(ops, X, network):
-    """The network's outputs: per layer ``activation(A @ W + b)``."""
-    A = ops("Cast", X, to=_proto_type(ops.dtype))
+def _forward(ops, inputs, network):
+    """The network's outputs: per layer ``activation(A @ W + b)``.
+
+    ``inputs`` are the operator's input variables: one matrix, or one per
+    column when skl2onnx declares a DataFrame's columns one by one; those
+    are put side by side in the graph's float type.
+    """
+    columns = [ops("Cast", X, to=_proto_type(ops.dtype)) for X in inputs]
+    A = columns[0] if len(columns) == 1 else ops("Concat", *columns, axis=1)
     for W, b, activation in zip(network.coefs_, network.intercepts_,
                                 network._layer_activations()):
         Z = ops("Add", ops("MatMul", A, ops.constant(W)), ops.constant(b))
@@ -183,8 +208,8 @@ def _forward(ops, X, network):
 
 
 def _compute_dtype(operator):
-    """float64 for a float64 input, float32 for any other, as skl2onnx does."""
-    is_double = isinstance(operator.inputs[0].type, DoubleTensorType)
+    """float64 for float64 inputs, float32 for any other, as skl2onnx does."""
+    is_double = any(isinstance(X.type, DoubleTensorType) for X in operator.inputs)
     return np.float64 if is_double else np.float32
 
 
@@ -234,7 +259,10 @@ def _classifier_shapes(operator):
 def _convert_classifier(scope, operator, container):
     classifier = operator.raw_operator
     ops = _ops(operator, container)
-    P = _forward(ops, operator.inputs[0], classifier)
+    zipmap = container.get_options(classifier, {"zipmap": True})["zipmap"]
+    if ops.dtype == np.float64 and zipmap is not False:
+        raise ValueError(ZIPMAP_FLOAT64_MESSAGE)
+    P = _forward(ops, operator.inputs, classifier)
     if classifier.out_activation_ == "logistic":
         # predict_proba keeps logistic outputs inside (0, 1) by one epsilon
         eps = np.finfo(ops.dtype).eps
@@ -253,6 +281,12 @@ def _convert_classifier(scope, operator, container):
     ops("Identity", P, output_names=[outputs[1]]).add_to(scope, container)
 
 
+ZIPMAP_FLOAT64_MESSAGE = (
+    "float64 inputs give float64 probabilities, which need options={'zipmap': "
+    "False}: ONNX's ZipMap operator takes float32 only (or convert float32 inputs, "
+    "e.g. X.astype(numpy.float32))")
+
+
 def _regressor_shapes(operator):
     n_rows = operator.inputs[0].get_first_dimension()
     n_outputs = operator.raw_operator.n_outputs_
@@ -262,7 +296,7 @@ def _regressor_shapes(operator):
 
 def _convert_regressor(scope, operator, container):
     ops = _ops(operator, container)
-    Y = _forward(ops, operator.inputs[0], operator.raw_operator)
+    Y = _forward(ops, operator.inputs, operator.raw_operator)
     ops("Identity", Y, output_names=[operator.outputs[0]]).add_to(scope, container)
 
 
@@ -385,6 +419,116 @@ def _convert_level_encoder(scope, operator, container):
         output_names=[operator.outputs[0]]).add_to(scope, container)
 
 
+class _Centre(BaseEstimator):
+    """``x - centre`` in the input's float type, then float32: the numeric inputs' first step.
+
+    Inserted by :func:`to_onnx` at the head of a copy of the table's numeric
+    part, whose imputer and scaler are shifted by the same centre, so that a
+    column of Unix times or amounts in the millions keeps its precision: the
+    subtraction happens in float64, where the digits are, and only the
+    small differences are cast to float32.
+    """
+
+    def __init__(self, centre):
+        self.centre = centre
+
+
+def _centre_shapes(operator):
+    _same_shape(operator, FloatTensorType)
+
+
+def _convert_centre(scope, operator, container):
+    X = operator.inputs[0]
+    ops = _Ops(container.target_opset, _compute_dtype(operator))
+    centred = ops("Sub", X, ops.constant(operator.raw_operator.centre))
+    ops("Cast", centred, to=TensorProto.FLOAT,
+        output_names=[operator.outputs[0]]).add_to(scope, container)
+
+
+def _centred(model):
+    """A copy of a table model whose numeric part subtracts its medians first.
+
+    The medians go from the imputer's statistics and from the scaler's centre
+    (RobustScaler's ``center_``, StandardScaler's ``mean_``), so the copy
+    computes the same numbers; with any other scaler the centre is 0.
+    """
+    numeric = preprocessor(model).named_transformers_.get(NUMERIC)
+    if not fitted_columns(model, NUMERIC) or not isinstance(numeric, Pipeline) or \
+            IMPUTE not in numeric.named_steps:
+        return model
+    model = copy.deepcopy(model)
+    numeric = preprocessor(model).named_transformers_[NUMERIC]
+    imputer = numeric.named_steps[IMPUTE]
+    centre = np.nan_to_num(np.asarray(imputer.statistics_, dtype=np.float64))
+    scaler = numeric.steps[1][1]
+    if isinstance(scaler, Pipeline):
+        scaler = scaler.steps[0][1]
+    if isinstance(scaler, RobustScaler) and scaler.center_ is not None:
+        scaler.center_ = scaler.center_ - centre
+    elif isinstance(scaler, StandardScaler) and scaler.mean_ is not None:
+        scaler.mean_ = scaler.mean_ - centre
+    else:
+        centre = np.zeros_like(centre)
+    imputer.statistics_ = imputer.statistics_ - centre
+    numeric.steps.insert(0, ("centre", _Centre(centre)))
+    return model
+
+
+# which conversion is under way: ours, which declares a table's inputs, or
+# skl2onnx's own to_onnx, which guesses them from the DataFrame's dtypes
+_DECLARED_INPUTS = contextvars.ContextVar("skmlp_scratch_declared_inputs",
+                                          default=False)
+
+
+def _check_guessed_inputs(scope):
+    """Refuse table inputs that skl2onnx guessed and the model would misread.
+
+    ``skl2onnx.to_onnx(model, table[:1])`` declares a boolean column as
+    booleans, which ONNX turns into the text ``"1"``/``"0"`` where the model
+    learnt ``"True"``/``"False"``, and float64 or integer columns as such,
+    which onnxruntime's ``Imputer`` cannot take. Our :func:`to_onnx` declares
+    every column itself.
+    """
+    if _DECLARED_INPUTS.get():
+        return
+    for variable in scope.input_variables:
+        if isinstance(variable.type, BooleanTensorType):
+            problem = ("booleans, which ONNX turns into the text '1'/'0' where the "
+                       "model learnt 'True'/'False'")
+        elif not isinstance(variable.type, (FloatTensorType, StringTensorType)):
+            kind = type(variable.type).__name__.removesuffix("TensorType").lower()
+            problem = (f"{kind} numbers, which onnxruntime's Imputer cannot take "
+                       "(it has float32 kernels only)")
+        else:
+            continue
+        raise ValueError(
+            f"skl2onnx declares the column {variable.raw_name!r} as {problem}: "
+            "convert a table model with skmlp_scratch.onnx.to_onnx(model, X[:1]), "
+            "which declares each column as the model reads it, and feed it "
+            "skmlp_scratch.onnx.table_inputs(model, X)")
+
+
+def _piecewise_linear_shapes(operator):
+    n_rows = operator.inputs[0].get_first_dimension()
+    n_outputs = int(operator.raw_operator.n_bins_.sum())
+    operator.outputs[0].type = _tensor_type(_compute_dtype(operator))([n_rows, n_outputs])
+
+
+def _convert_piecewise_linear(scope, operator, container):
+    # clip((x_j - lower_t) / width_t, 0, 1) for every bin t of every column j,
+    # one Gather laying out each bin's column, as transform does
+    encoder = operator.raw_operator
+    ops = _ops(operator, container)
+    column = np.repeat(np.arange(encoder.n_features_in_), encoder.n_bins_)
+    lower = np.concatenate([edges[:-1] for edges in encoder.bin_edges_])
+    width = np.concatenate([np.diff(edges) for edges in encoder.bin_edges_])
+    X = ops("Cast", operator.inputs[0], to=_proto_type(ops.dtype))
+    spread = ops("Div", ops("Sub", ops("Gather", X, column.astype(np.int64), axis=1),
+                            ops.constant(lower)), ops.constant(width))
+    ops("Clip", spread, ops.constant(0.0), ops.constant(1.0),
+        output_names=[operator.outputs[0]]).add_to(scope, container)
+
+
 # --------------------------------------------------- the target transform
 
 
@@ -447,14 +591,19 @@ def _convert_target_regressor(scope, operator, container):
 # ------------------------------------------------------------ registration
 
 
-def _declaring_output(output_type):
+def _declaring_output(output_type, check_inputs=False):
     """A skl2onnx parser whose one output is ``output_type(model)`` from the start.
 
     skl2onnx declares a step's output while parsing, from its input's type
     (a float for any other); the next step's type is chosen from it there,
     so a step that outputs text or another float type must say so then.
+    With ``check_inputs``, the step is one of a table's and refuses the
+    inputs skl2onnx's own ``to_onnx`` guesses wrong
+    (:func:`_check_guessed_inputs`).
     """
     def parse(scope, model, inputs, custom_parsers=None):
+        if check_inputs:
+            _check_guessed_inputs(scope)
         alias = skl2onnx.get_model_alias(type(model))
         operator = scope.declare_local_operator(alias, model)
         operator.inputs = inputs
@@ -476,9 +625,13 @@ _CONVERTERS = (
     (SoftClip, "SkmlpScratchSoftClip", _soft_clip_shapes, _convert_soft_clip, None,
      None),
     (Cast, "SkmlpScratchCast", _cast_shapes, _convert_cast, None,
-     _declaring_output(lambda cast: _tensor_type(np.dtype(cast.dtype)))),
+     _declaring_output(lambda cast: _tensor_type(np.dtype(cast.dtype)), True)),
     (AsText, "SkmlpScratchAsText", _as_text_shapes, _convert_as_text, None,
-     _declaring_output(lambda as_text: StringTensorType)),
+     _declaring_output(lambda as_text: StringTensorType, True)),
+    (PiecewiseLinearEncoder, "SkmlpScratchPiecewiseLinearEncoder",
+     _piecewise_linear_shapes, _convert_piecewise_linear, None, None),
+    (_Centre, "SkmlpScratchCentre", _centre_shapes, _convert_centre, None,
+     _declaring_output(lambda centre: FloatTensorType)),
     (_LevelEncoder, "SkmlpScratchLevelEncoder", _level_encoder_shapes,
      _convert_level_encoder, None, None),
     (MissingIndicator, "SkmlpScratchMissingIndicator", _missing_indicator_shapes,
@@ -520,18 +673,17 @@ def _is_table(model, X):
     A DataFrame given to a model without it (a network fitted on a numeric
     DataFrame) is one matrix input like an array.
     """
-    parts = fitted_columns(model, "numeric") + fitted_columns(model, "categorical")
-    return hasattr(X, "columns") and bool(parts)
+    return hasattr(X, "columns") and is_table_model(model)
 
 
 def _table_columns(model, table):
     """Each input column of ``model`` and whether it is numeric."""
-    numeric = set(fitted_columns(model, "numeric"))
+    numeric = set(fitted_columns(model, NUMERIC))
     names = getattr(model, "feature_names_in_", table.columns)
     return [(str(name), str(name) in numeric) for name in names]
 
 
-def table_inputs(model, table, dtype=np.float32):
+def table_inputs(model, table, dtype=np.float64):
     """The onnxruntime inputs of a table: one array per column the model reads.
 
     Parameters
@@ -540,8 +692,11 @@ def table_inputs(model, table, dtype=np.float32):
         A fitted pipeline from :func:`~skmlp_scratch.tabular.make_tabular_pipeline`.
     table : pandas.DataFrame of shape (n_samples, n_columns)
         The rows, with at least the columns the model was fitted on.
-    dtype : numpy.dtype, default=numpy.float32
-        Type of the numeric columns: float32, the type of an exported table.
+    dtype : numpy.dtype, default=numpy.float64
+        Type of the numeric columns: float64, the type of an exported
+        table's numeric inputs, which are centred before they are cast to
+        float32 (a model converted by skl2onnx's own ``to_onnx`` with
+        float32 ``initial_types`` takes float32).
 
     Returns
     -------
@@ -558,20 +713,26 @@ def table_inputs(model, table, dtype=np.float32):
         if numeric:
             values = pd.to_numeric(column).to_numpy(dtype=dtype, na_value=np.nan)
         else:
-            values = np.asarray(column, dtype=object)
-            missing = pd.isna(values)
-            values = values.astype(str).astype(object)
-            values[missing] = ""
+            values = cells_as_text(column)
         inputs[name] = values.reshape(-1, 1)
     return inputs
 
 
 def _initial_types(model, X, dtype):
-    """skl2onnx's input declarations: one per table column, or one matrix."""
+    """skl2onnx's input declarations: one per table column, or one matrix.
+
+    A table's numeric columns are float64: they are centred in float64 and
+    only then cast to the graph's float32 (:class:`_Centre`). A DataFrame
+    with text columns for any other model (a user's own ``ColumnTransformer``)
+    gets one input per column, typed as skl2onnx's ``to_onnx`` types them.
+    """
     if _is_table(model, X):
-        column_type = {True: _tensor_type(dtype), False: StringTensorType}
+        column_type = {True: DoubleTensorType, False: StringTensorType}
         return [(name, column_type[numeric]([None, 1]))
                 for name, numeric in _table_columns(model, X)]
+    if hasattr(X, "columns") and not all(kind in "biuf" for kind in
+                                         (dtype.kind for dtype in X.dtypes)):
+        return guess_initial_types(X, None)
     n_features = np.asarray(X).shape[1]
     return [("X", _tensor_type(dtype)([None, n_features]))]
 
@@ -594,7 +755,9 @@ def to_onnx(model, X, *, dtype=None, options=None, target_opset=None):
     dtype : {numpy.float32, numpy.float64}, default=None
         Float type of the numeric inputs and of the computation; None takes
         an array's own type when it is float64, float32 otherwise. A table
-        is float32 only (onnxruntime's ``Imputer`` has no float64 kernel).
+        computes in float32 only (onnxruntime's ``Imputer`` has no float64
+        kernel); its numeric inputs are float64 whatever ``dtype``, centred
+        before the cast to float32.
     options : dict, default=None
         Conversion options of skl2onnx, such as ``{"zipmap": False}`` for the
         probabilities of a classifier as a matrix instead of a list of dicts.
@@ -627,8 +790,13 @@ def to_onnx(model, X, *, dtype=None, options=None, target_opset=None):
     _unconvertible(model)
     zipmap = (options or {}).get("zipmap", True) is not False
     if is_classifier(model) and dtype == np.float64 and zipmap:
-        raise ValueError("float64 probabilities need options={'zipmap': False}: "
-                         "ONNX's ZipMap operator takes float32 only")
+        raise ValueError(ZIPMAP_FLOAT64_MESSAGE)
     initial_types = _initial_types(model, X, dtype)
-    return skl2onnx.convert_sklearn(model, initial_types=initial_types, options=options,
-                                    target_opset=target_opset)
+    if _is_table(model, X):
+        model = _centred(model)
+    declared = _DECLARED_INPUTS.set(True)
+    try:
+        return skl2onnx.convert_sklearn(model, initial_types=initial_types,
+                                        options=options, target_opset=target_opset)
+    finally:
+        _DECLARED_INPUTS.reset(declared)

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from skmlp_scratch._cli.predict import load_model
+from skmlp_scratch._cli._model_files import load_model
 from test_cli import run_main
 from test_cli_table import toy_table, train
 

@@ -251,8 +251,10 @@ def test_predict_names_a_numeric_column_that_holds_text(tmp_path):
     code, out, err = run_main(["predict", "--model", str(tmp_path / "run/model.skops"),
                                "--dataset", f"csv:{tmp_path / 'new.csv'}"])
     assert code == 2 and out == ""
-    assert "column 'weight' held numbers when the model was trained but holds text " \
-        "here (e.g. 'heavy')" in error_line(err)
+    # the offending cell and its row, not a valid number of the column
+    assert "column 'weight' is numeric, but its data row 1 holds 'heavy'" in \
+        error_line(err)
+    assert "categories" not in err  # no note about a step predict does not take
 
 
 def test_predict_reads_categorical_codes_as_text_like_training(tmp_path):

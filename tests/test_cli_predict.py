@@ -16,7 +16,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from skmlp_scratch import MLPScratchClassifier
-from skmlp_scratch._cli.predict import TRAINED_MODEL_TYPES, load_model
+from skmlp_scratch._cli._model_files import load_model
+from skmlp_scratch.tabular._contract import TRUSTED_TYPES as TRAINED_MODEL_TYPES
 from skmlp_scratch.tabular import NUMERIC_SCALERS, final_estimator
 from test_cli import run_main
 from test_cli_table import toy_table, train

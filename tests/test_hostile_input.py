@@ -238,3 +238,35 @@ def test_concurrent_predictions_equal_sequential_ones():
     for i in range(8):
         for k in range(4):
             np.testing.assert_array_equal(results[4 * i + k], expected[i])
+
+
+# ------------------------------------------- fitted attributes set by hand
+
+
+def _set_by_hand(mlp):
+    """The public fitted attributes of a 3-2-1 network, set as scikit-learn's test_fit does."""
+    mlp.coefs_ = [np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0.0]]), np.array([[0.1], [0.2]])]
+    mlp.intercepts_ = [np.array([0.1, 0.1]), np.array([1.0])]
+    mlp.n_outputs_, mlp.n_features_in_, mlp.n_layers_ = 1, 3, 3
+    mlp.n_iter_, mlp.t_, mlp.best_loss_, mlp.loss_curve_ = 0, 0, np.inf, []
+    mlp.out_activation_ = "logistic"
+    # what scikit-learn's own estimator needs on top; ours ignores them
+    mlp.learning_rate_ = 0.1
+    mlp._coef_grads, mlp._intercept_grads = [0] * 2, [0] * 2
+    mlp._no_improvement_count = 0
+    mlp._intercept_velocity = [np.zeros_like(b) for b in mlp.intercepts_]
+    mlp._coef_velocity = [np.zeros_like(W) for W in mlp.coefs_]
+    return mlp
+
+
+def test_partial_fit_on_attributes_set_by_hand_steps_as_scikit_learn_does():
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = np.array([[0.6, 0.8, 0.7]]), np.array([0])
+    params = dict(solver="sgd", learning_rate_init=0.1, alpha=0.1, momentum=0,
+                  activation="logistic", random_state=1, max_iter=1,
+                  hidden_layer_sizes=2)
+    ours = _set_by_hand(MLPScratchClassifier(**params)).partial_fit(X, y, classes=[0, 1])
+    theirs = _set_by_hand(MLPClassifier(**params)).partial_fit(X, y, classes=[0, 1])
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-12)

@@ -254,7 +254,8 @@ def test_table_inputs_are_one_per_column():
     names = [i.name for i in onnx_model.graph.input]
     assert names == list(frame.columns)
     inputs = skmlp_onnx.table_inputs(model, new_rows(frame))
-    assert inputs["income"].dtype == np.float32 and np.isnan(inputs["income"][2, 0])
+    # float64: centred in the graph before the cast to float32
+    assert inputs["income"].dtype == np.float64 and np.isnan(inputs["income"][2, 0])
     assert inputs["city"][3, 0] == "" and inputs["member"][0, 0] in ("True", "False")
 
 
@@ -268,3 +269,154 @@ def test_network_fitted_on_a_dataframe_takes_one_matrix():
     assert [i.name for i in onnx_model.graph.input] == ["X"]
     (y,) = run_onnx(onnx_model, X)
     np.testing.assert_allclose(y[:, 0], model.predict(frame), atol=1e-5)
+
+
+# ------------------------------------- issue 25: never silently wrong
+
+
+def fitted_table_classifier(frame, y, **options):
+    model = make_tabular_pipeline(task="classification", **options)
+    return fit_quietly(model.set_params(model__max_iter=30, model__random_state=0),
+                       frame, y)
+
+
+@pytest.mark.parametrize("column, kind", [("member", "booleans"),
+                                          ("income", "double numbers")])
+def test_skl2onnx_guessing_a_table_s_inputs_is_refused_naming_ours(column, kind):
+    # skl2onnx declares a bool column as booleans (fed to the encoder as
+    # "1"/"0" where it learnt "True"/"False") and a float64 column as doubles
+    # (which onnxruntime's Imputer cannot load): both refused, naming ours
+    frame = table()[[column, "city"]].astype({"city": object})
+    model = fitted_table_classifier(frame, table()["age"] > 50)
+    frame = frame.fillna({"city": "paris"})  # text, which skl2onnx declares right
+    with pytest.raises(ValueError, match=f"declares the column '{column}' as {kind}.*"
+                                         r"skmlp_scratch.onnx.to_onnx\(model"):
+        skl2onnx.to_onnx(model, frame[:1], options={"zipmap": False})
+    # ours is exact on the same model
+    labels, _ = run_onnx(skmlp_onnx.to_onnx(model, frame[:1], options={"zipmap": False}),
+                         skmlp_onnx.table_inputs(model, table()[[column, "city"]]))
+    np.testing.assert_array_equal(labels, model.predict(table()[[column, "city"]]))
+
+
+def test_skl2onnx_converts_a_network_fitted_on_a_dataframe_it_can_load():
+    pd = pytest.importorskip("pandas")
+    X = data(np.float64)
+    frame = pd.DataFrame(X, columns=[f"f{k}" for k in range(X.shape[1])])
+    model = fit_quietly(MLPScratchClassifier(hidden_layer_sizes=(4,), max_iter=10,
+                                             random_state=0), frame, three_labels(X))
+    # one input per column, as skl2onnx declares a DataFrame: put side by side
+    onnx_model = skl2onnx.to_onnx(model, frame[:1], options={"zipmap": False})
+    _, proba = run_onnx(onnx_model, {name: frame[[name]].to_numpy()
+                                     for name in frame.columns})
+    np.testing.assert_allclose(proba, model.predict_proba(frame), atol=1e-10)
+    # float64 probabilities cannot go through ZipMap: stopped at conversion
+    with pytest.raises(ValueError, match="ZipMap operator takes float32 only"):
+        skl2onnx.to_onnx(model, frame[:1])
+
+
+def test_large_magnitude_columns_keep_their_precision():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    # Unix times and amounts in the millions: float32 spacing there is 128
+    # and 0.25, a visible share of the columns' spread
+    frame = pd.DataFrame({"time": 1.7e9 + rng.uniform(0, 1e6, 400),
+                          "amount": 3e6 + rng.normal(0, 1e3, 400)})
+    y = (frame["time"] - 1.7005e9) / 1e5 + (frame["amount"] - 3e6) / 1e3
+    for task, target in [("classification", y > 0), ("regression", y)]:
+        model = make_tabular_pipeline(task=task)
+        network = "model" if task == "classification" else "model__regressor"
+        fit_quietly(model.set_params(**{f"{network}__max_iter": 30,
+                                        f"{network}__random_state": 0}), frame, target)
+        onnx_model = skmlp_onnx.to_onnx(model, frame[:1], options={"zipmap": False}
+                                        if task == "classification" else None)
+        outputs = run_onnx(onnx_model, skmlp_onnx.table_inputs(model, frame))
+        if task == "classification":
+            np.testing.assert_allclose(outputs[1], model.predict_proba(frame),
+                                       atol=1e-6)
+        else:
+            expected = model.predict(frame)
+            np.testing.assert_allclose(outputs[0][:, 0], expected,
+                                       atol=1e-6 * np.abs(expected).max())
+
+
+def test_a_users_column_transformer_around_ours_converts_through_our_helper():
+    pd = pytest.importorskip("pandas")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    frame = table().dropna()
+    y = np.where(frame["age"] > 50, "old", "young")
+    model = make_pipeline(
+        ColumnTransformer([("scale", StandardScaler(), ["income", "age"]),
+                           ("levels", OneHotEncoder(handle_unknown="ignore",
+                                                    sparse_output=False),
+                            ["city"])]),
+        MLPScratchClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0))
+    fit_quietly(model, frame, y)
+    rows = frame[["income", "age", "city"]].astype({"age": np.float64})
+    fit_quietly(model, rows, y)
+    ours = skmlp_onnx.to_onnx(model, rows[:1], options={"zipmap": False})
+    theirs = skl2onnx.to_onnx(model, rows[:1], options={"zipmap": False})
+    inputs = {name: rows[[name]].to_numpy() for name in ["income", "age"]}
+    inputs["city"] = rows[["city"]].to_numpy().astype(object)
+    for onnx_model in (ours, theirs):
+        labels, proba = run_onnx(onnx_model, inputs)
+        np.testing.assert_array_equal(labels, model.predict(rows))
+        np.testing.assert_allclose(proba, model.predict_proba(rows), atol=1e-10)
+
+
+# -------------------------------- the table transformers, each exported
+
+
+def table_transformer_classes():
+    """Every transformer class defined in skmlp_scratch.tabular's modules."""
+    import inspect
+
+    from sklearn.base import TransformerMixin
+
+    import skmlp_scratch.tabular._encoders as encoders
+    import skmlp_scratch.tabular._pipeline as pipeline
+
+    return sorted({cls for module in (encoders, pipeline)
+                   for _, cls in inspect.getmembers(module, inspect.isclass)
+                   if issubclass(cls, TransformerMixin)
+                   and cls.__module__ == module.__name__
+                   and not cls.__name__.startswith("_Elementwise")},
+                  key=lambda cls: cls.__name__)
+
+
+def test_every_table_transformer_converts_or_is_refused_by_name():
+    # each in a pipeline before a regressor, checked against onnxruntime; a
+    # new transformer class fails here until it converts or is refused
+    from skmlp_scratch.tabular import AsText, Cast, LogTarget, PiecewiseLinearEncoder
+    from skmlp_scratch.tabular._pipeline import _LevelEncoder
+
+    X = data(np.float32, n_samples=120, n_features=3)
+    y = X[:, 0] - X[:, 1]
+    levels = np.where(X > 0, "a", "b").astype(object)
+    cases = {
+        SoftClip: (SoftClip(), X),
+        Cast: (Cast("float32"), X),
+        PiecewiseLinearEncoder: (PiecewiseLinearEncoder(n_bins=8), X),
+        _LevelEncoder: (_LevelEncoder(sparse_output=False, dtype=np.float32), levels),
+        AsText: None,  # text in, text out: the table tests convert it
+        LogTarget: None,  # a target transform: test_table_regressor_matches
+    }
+    assert set(cases) == set(table_transformer_classes())
+    for cls, case in cases.items():
+        if case is None:
+            continue
+        step, inputs = case
+        model = fit_quietly(make_pipeline(step, MLPScratchRegressor(
+            hidden_layer_sizes=(4,), max_iter=10, random_state=0)), inputs, y)
+        try:
+            onnx_model = skmlp_onnx.to_onnx(model, inputs[:1])
+        except ValueError as exc:
+            assert cls.__name__ in str(exc)
+            continue
+        if inputs.dtype == object:
+            initial = [("X", skl2onnx.common.data_types.StringTensorType([None, 3]))]
+            onnx_model = skl2onnx.convert_sklearn(model, initial_types=initial)
+        (predicted,) = run_onnx(onnx_model, inputs)
+        np.testing.assert_allclose(predicted[:, 0], model.predict(inputs), atol=1e-5,
+                                   err_msg=cls.__name__)

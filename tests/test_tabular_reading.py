@@ -212,3 +212,124 @@ def test_long_lists_and_values_are_shortened():
     assert short_list(range(3)) == "0, 1, 2"
     assert short_list(range(160)).endswith("and 152 more")
     assert len(short_list(["y" * 100_000])) < 50
+
+
+# ------------------------------------- issue 25: files that were misread
+
+
+def test_rows_ending_in_a_delimiter_keep_every_column_in_place(tmp_path):
+    # spreadsheets end each row in a delimiter: pandas took column a for the index
+    path = write(tmp_path, "a,b,y\n1,2,0,\n3,4,1,\n5,6,0,\n")
+    with pytest.warns(TableWarning, match="end in a delimiter"):
+        table = read_table(path)
+    assert list(table.columns) == ["a", "b", "y"]
+    assert table.to_dict("list") == {"a": [1, 3, 5], "b": [2, 4, 6], "y": [0, 1, 0]}
+
+
+def test_a_header_ending_in_a_delimiter_too_gives_no_nameless_column(tmp_path):
+    path = write(tmp_path, "a,b,y,\n1,2,0,\n3,4,1,\n")
+    with pytest.warns(TableWarning, match="end in a delimiter"):
+        assert list(read_table(path).columns) == ["a", "b", "y"]
+
+
+def test_a_value_beyond_the_header_is_refused_naming_its_row(tmp_path):
+    path = write(tmp_path, "a,b,y\n1,2,0,\n3,4,1,7\n")
+    with pytest.raises(TableError, match=r"data row 2 has more fields than the header "
+                                         r"names \(3\); '7' has no column"):
+        read_table(path)
+
+
+def test_a_header_wider_than_the_sample_is_read_whole(tmp_path):
+    # 1,300 columns of long names: the header alone is about 100 KiB
+    names = [f"question_{k:04d}_é_{'x' * 60}" for k in range(1300)] + ["target"]
+    assert len(",".join(names).encode()) > 64 * 1024
+    rows = [",".join([str(k % 7)] * 1300 + [str(k % 2)]) for k in range(5)]
+    path = write(tmp_path, ",".join(names) + "\n" + "\n".join(rows) + "\n")
+    table = read_quietly(path)
+    assert list(table.columns) == names
+    assert table["target"].tolist() == [0, 1, 0, 1, 0]
+
+
+def test_a_character_across_the_64_kib_mark_is_not_an_encoding_error(tmp_path):
+    # the two bytes of "é" are the 65,536th and 65,537th of the header
+    name = "a" * (64 * 1024 - 1) + "é"
+    path = write(tmp_path, f"{name},target\n1,0\n2,1\n")
+    assert list(read_quietly(path).columns) == [name, "target"]
+
+
+def test_line_endings_of_a_lone_carriage_return_are_read(tmp_path):
+    path = write(tmp_path, "a,b,y\r1,2,x\r3,4,z\r")
+    assert read_quietly(path).to_dict("list") == {"a": [1, 3], "b": [2, 4],
+                                                   "y": ["x", "z"]}
+
+
+@pytest.mark.parametrize("cells, expected, note", [
+    (["12%", "5.5%", "100%", "0"], [12, 5.5, 100, 0], r"percentages \(12% read as 12\)"),
+    (['"$1,200"', "$15.50", "-$3"], [1200, 15.5, -3],
+     r"amounts \(the currency sign '\$' dropped\) written with commas between "
+     "thousands and decimal points"),
+    (["12 €", "\"1 500,25 €\"", "3 €"], [12, 1500.25, 3],
+     r"amounts \(the currency sign '€' dropped\) written with spaces between "
+     "thousands and decimal commas"),
+    (["1\u2009200", "15\u2009000", "3"], [1200, 15000, 3], "spaces between thousands"),
+    (["1\u202f200", "15\u202f000", "3"], [1200, 15000, 3], "spaces between thousands"),
+])
+def test_numbers_with_units_and_spaces_are_numbers_with_a_note(tmp_path, cells,
+                                                            expected, note):
+    path = write(tmp_path, "x,y\n" + "".join(f"{c},a\n" for c in cells))
+    with pytest.warns(TableWarning, match=f"column 'x' read as .*{note}"):
+        table = read_table(path)
+    np.testing.assert_allclose(table["x"], expected)
+
+
+@pytest.mark.parametrize("cells, reason", [
+    (['"1,234.5"', '"1.234,5"', "3"], r"numbers written in two formats \(e.g. "
+                                       r"'1,234.5' and '1.234,5'\)"),
+    (["$3", "4 €"], r"numbers in different units \('\$', '€'"),
+    (["12%", "0.5"], "percentages .* and numbers without %"),
+])
+def test_numbers_no_one_reading_fits_are_refused_never_categories(tmp_path, cells,
+                                                                reason):
+    path = write(tmp_path, "x,y\n" + "".join(f"{c},a\n" for c in cells))
+    with pytest.raises(TableError, match=f"column 'x' holds {reason}"):
+        read_table(path)
+
+
+def test_thousands_separators_beside_missing_markers_are_numbers(tmp_path):
+    path = write(tmp_path, 'x,y\n"1,200.50",a\nNA,b\n"3,400.25",a\n-,b\n')
+    with pytest.warns(TableWarning) as caught:
+        table = read_table(path)
+    np.testing.assert_allclose(table["x"], [1200.5, np.nan, 3400.25, np.nan])
+    notes = " ".join(str(w.message) for w in caught)
+    assert "commas between thousands" in notes and "'-', 'NA' read as missing" in notes
+
+
+def test_a_thousands_option_leaves_the_other_columns_detected(tmp_path):
+    path = write(tmp_path, 'a,b,y\n"1,200",1.234.567,0\n"2,300",2.345.678,1\n')
+    with pytest.warns(TableWarning) as caught:
+        table = read_table(path, thousands=",")
+    assert "column 'b' read as numbers written with points between thousands" in [
+        str(w.message) for w in caught]
+    assert table["a"].tolist() == [1200, 2300]
+    assert table["b"].tolist() == [1234567, 2345678]
+
+
+def test_decimals_with_leading_zeros_are_numbers_integer_codes_stay_text(tmp_path):
+    path = write(tmp_path, "price,code\n000812.75,007\n001200.00,012\n000013.5,100\n")
+    with pytest.warns(TableWarning, match="column 'code' holds codes"):
+        table = read_table(path)
+    np.testing.assert_allclose(table["price"], [812.75, 1200, 13.5])
+    assert table["code"].tolist() == ["007", "012", "100"]
+
+
+def test_numeric_columns_name_the_first_cell_that_is_not_a_number(tmp_path):
+    path = write(tmp_path, "a,b\n1,x\n2.5,y\nabc,z\n")
+    with pytest.raises(TableError, match=r"column 'a' is numeric, but its data row 3 "
+                                         r"holds 'abc'"):
+        read_quietly(path, numeric=["a"])
+
+
+def test_a_numeric_column_without_values_is_read_as_gaps(tmp_path):
+    path = write(tmp_path, "a,b\n,x\n,y\n")
+    table = read_quietly(path, numeric=["a"])
+    assert table["a"].dtype == np.float64 and table["a"].isna().all()

@@ -8,9 +8,12 @@ predictions. The rows are those of ``--dataset`` if given, otherwise made up:
 for a table, values around each numeric column's median with some missing,
 every level of each categorical column, a missing one and a level never seen;
 for images, random pixels. A difference above :data:`TOLERANCE`, or a label
-that differs, fails the command. The model is read by
-:func:`~skmlp_scratch._cli.predict.load_model`, under the same trust rules as
-``predict``.
+that differs, fails the command, and so does a file onnxruntime cannot
+run: the file is written only once it has passed, through
+:func:`~skmlp_scratch._cli._model_files.write_output`, so a failed export
+leaves no file behind and never writes over the model or the table. The
+model is read by :func:`~skmlp_scratch._cli._model_files.load_model`, under
+the same trust rules as ``predict``.
 """
 
 from pathlib import Path
@@ -18,12 +21,19 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import is_classifier
 
-from ..tabular import final_estimator
-from ..tabular._pipeline import fitted_columns
-from .options import parse_table_name
-from .predict import add_model_options, check_output, load_model, select_model_columns
-from .report import CommandError
-from .table import add_reading_options, read_command_table
+from ..tabular._contract import (
+    CATEGORICAL,
+    NUMERIC,
+    categorical_levels,
+    final_estimator,
+    fitted_columns,
+    is_table_model,
+    numeric_medians,
+)
+from ._errors import CommandError
+from ._model_files import add_model_options, check_output, load_model, write_output
+from ._tables import add_reading_options, read_command_table, select_model_columns
+from .options import parse_table_name, table_path
 
 # onnxruntime computes a table in float32: its differences from ours are
 # float32 rounding, about 1e-7 of each value; 1e-4 leaves a wide margin
@@ -75,7 +85,10 @@ def run_export(args):
     exit_code : int
     """
     onnx = import_onnx()
-    check_output(args.output, {args.model: "model file"})
+    inputs = {args.model: "model file"}
+    if args.dataset is not None:
+        inputs[table_path(args.dataset)] = "input table"
+    check_output(args.output, inputs)
     model = load_model(args.model, trust_pickle=args.trust_pickle)
     rows = (sample_rows(model) if args.dataset is None
             else select_model_columns(model, read_command_table(args.dataset, args,
@@ -85,16 +98,20 @@ def run_export(args):
         onnx_model = onnx.to_onnx(model, rows[:1], **export_options(model, rows))
     except ValueError as exc:
         raise CommandError(f"the model cannot be exported: {exc}") from None
-    args.output.write_bytes(onnx_model.SerializeToString())
-    difference, scale, same_labels = compare(model, onnx_model, rows, onnx, is_table)
+    content = onnx_model.SerializeToString()
+    difference, scale, same_labels = compare(model, content, rows, onnx, is_table)
     what = "probabilities" if same_labels is not None else "predictions"
-    print(f"wrote {args.output}; onnxruntime against skmlp_scratch on {len(rows)} "
-          f"rows: largest difference of the {what} {difference:.3g}"
+    source = "of the table" if args.dataset is not None else "made up"
+    print(f"onnxruntime against skmlp_scratch on {len(rows)} rows ({source}): "
+          f"largest difference of the {what} {difference:.3g}"
           + ("" if same_labels is None else
              f", labels {'all equal' if same_labels else 'DIFFER'}"))
-    if difference > TOLERANCE * scale or same_labels is False:
+    if not difference <= TOLERANCE * scale or same_labels is False:
         raise CommandError(f"the ONNX file does not reproduce the model (tolerance "
-                           f"{TOLERANCE:g}); please report it")
+                           f"{TOLERANCE:g}), so {args.output} was not written; "
+                           "please report it")
+    write_output(args.output, content)
+    print(f"wrote {args.output}")
     return 0
 
 
@@ -121,8 +138,7 @@ def network_dtype(model):
 def sample_rows(model):
     """Made-up rows the model accepts: a DataFrame for a table, else an array."""
     rng = np.random.default_rng(0)
-    parts = fitted_columns(model, "numeric") + fitted_columns(model, "categorical")
-    if not parts:
+    if not is_table_model(model):
         n_features = model.n_features_in_
         return rng.random((SAMPLE_ROWS, n_features)).astype(network_dtype(model))
     return sample_table(model, rng)
@@ -131,39 +147,41 @@ def sample_rows(model):
 def sample_table(model, rng):
     import pandas as pd
 
-    preprocessor = model.named_steps["preprocess"]
     columns = {}
-    numeric = fitted_columns(model, "numeric")
-    if numeric:
-        medians = preprocessor.named_transformers_["numeric"]["impute"].statistics_
-        for name, median in zip(numeric, medians):
-            values = median + (abs(median) + 1) * rng.normal(size=SAMPLE_ROWS)
-            values[::7] = np.nan
-            columns[name] = values
-    categorical = fitted_columns(model, "categorical")
-    if categorical:
-        encoder = preprocessor.named_transformers_["categorical"]["encode"]
-        for name, levels in zip(categorical, encoder.categories_):
-            known = [str(level) for level in levels]
-            values = rng.choice(known + ["a level never seen", None], SAMPLE_ROWS)
-            columns[name] = values.astype(object)
+    for name, median in zip(fitted_columns(model, NUMERIC), numeric_medians(model)):
+        values = median + (abs(median) + 1) * rng.normal(size=SAMPLE_ROWS)
+        values[::7] = np.nan
+        columns[name] = values
+    for name, levels in zip(fitted_columns(model, CATEGORICAL),
+                            categorical_levels(model)):
+        values = rng.choice(levels + ["a level never seen", None], SAMPLE_ROWS)
+        columns[name] = values.astype(object)
     return pd.DataFrame(columns)[[str(name) for name in model.feature_names_in_]]
 
 
-def compare(model, onnx_model, rows, onnx, is_table):
+def compare(model, content, rows, onnx, is_table):
     """Largest difference, the scale it is judged at, whether the labels agree.
 
     The scale is 1 for probabilities and the largest prediction (at least 1)
     for a regressor, whose units are the target's; the labels agree is None
     for a regressor.
+
+    Raises
+    ------
+    CommandError
+        If onnxruntime cannot load or run the file.
     """
     import onnxruntime
 
-    session = onnxruntime.InferenceSession(onnx_model.SerializeToString(),
-                                           providers=["CPUExecutionProvider"])
-    inputs = (onnx.table_inputs(model, rows) if is_table
-              else {session.get_inputs()[0].name: rows})
-    outputs = session.run(None, inputs)
+    try:
+        session = onnxruntime.InferenceSession(content,
+                                               providers=["CPUExecutionProvider"])
+        inputs = (onnx.table_inputs(model, rows) if is_table
+                  else {session.get_inputs()[0].name: rows})
+        outputs = session.run(None, inputs)
+    except Exception as exc:  # onnxruntime's errors share no base class of ours
+        raise CommandError(f"onnxruntime cannot run the exported model, so nothing "
+                           f"was written: {exc}; please report it") from None
     if is_classifier(model):
         labels, proba = outputs
         expected = model.predict(rows)

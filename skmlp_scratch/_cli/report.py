@@ -28,20 +28,15 @@ from sklearn.metrics import (
 )
 
 from .. import __version__
-from ..tabular import final_estimator
-from ..tabular._reading import one_line
+from ..tabular._contract import final_estimator
+from ._errors import CommandError  # noqa: F401  (where options and main find it)
+from ._model_files import output_file, refuse_inputs, write_output
 
 PLOT_EXTRA_HINT = 'pip install "skmlp_scratch[plot]"'
 
-
-class CommandError(Exception):
-    """A failure to report as one line on stderr, with the exit code to return."""
-
-    def __init__(self, message, exit_code=2):
-        # one line whatever it quotes: a multi-line message of scikit-learn's,
-        # a huge cell
-        super().__init__(one_line(message))
-        self.exit_code = exit_code
+# every file a report may hold
+REPORT_FILES = ("metrics.json", "model.joblib", "model.skops", "curves.png",
+                "confusion_matrix.png", "predictions.png")
 
 
 @dataclass
@@ -208,6 +203,11 @@ def report_folder(report_dir, dataset, now):
     if report_dir is None:
         report_dir = unused_path(default_report_dir(dataset, now))
     report_dir = Path(report_dir)
+    kind, _, location = dataset.partition(":")
+    if kind in {"csv", "parquet"}:  # a report file may not be the input table
+        for name in REPORT_FILES:
+            refuse_inputs(report_dir / name, {Path(location): "input table"},
+                          what="the report file")
     created = not report_dir.exists()
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
@@ -266,9 +266,11 @@ def write_report(run, report_dir, plots=True):
     """
     import joblib
 
-    (report_dir / "metrics.json").write_text(
-        json.dumps(collect_metrics(run), indent=2, default=to_json) + "\n")
-    joblib.dump(run.model, report_dir / "model.joblib")
+    # each file whole or not at all, as every file the command line writes
+    write_output(report_dir / "metrics.json",
+                 json.dumps(collect_metrics(run), indent=2, default=to_json) + "\n")
+    with output_file(report_dir / "model.joblib") as temporary:
+        joblib.dump(run.model, temporary)
     save_skops(run.model, report_dir / "model.skops")
     if plots:
         save_figures(run, report_dir)
@@ -284,7 +286,8 @@ def save_skops(model, path):
         import skops.io
     except ImportError:
         return
-    skops.io.dump(model, path)
+    with output_file(path) as temporary:
+        skops.io.dump(model, temporary)
 
 
 def collect_metrics(run):
@@ -396,7 +399,8 @@ def save_curves(figure, network, path):
         # a locator belongs to one axis, hence one per panel
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-    figure.savefig(path, dpi=100)
+    with output_file(path) as temporary:
+        figure.savefig(temporary, dpi=100, format="png")
 
 
 def save_confusion_matrix(figure, run, path):
@@ -414,7 +418,8 @@ def save_confusion_matrix(figure, run, path):
     ConfusionMatrixDisplay.from_predictions(run.y_test, run.y_pred, labels=run.labels,
                                             ax=ax, cmap="Blues", colorbar=False)
     ax.set_title(f"{run.dataset}: test accuracy {run.scores()['test_accuracy']:.4f}")
-    figure.savefig(path, dpi=100)
+    with output_file(path) as temporary:
+        figure.savefig(temporary, dpi=100, format="png")
 
 
 def save_prediction_plots(figure, run, path):
@@ -436,4 +441,5 @@ def save_prediction_plots(figure, run, path):
             scatter_kwargs={"alpha": 0.3})
     figure.suptitle(f"{run.dataset}: test R² {scores['test_r2']:.4f}, "
                     f"MAE {scores['test_mae']:.4g}")
-    figure.savefig(path, dpi=100)
+    with output_file(path) as temporary:
+        figure.savefig(temporary, dpi=100, format="png")

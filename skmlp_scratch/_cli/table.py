@@ -15,14 +15,14 @@ from sklearn.model_selection import train_test_split
 
 from ..tabular import (
     NUMERIC_SCALERS,
-    TableError,
     infer_task,
     make_tabular_pipeline,
-    read_table,
     suspect_columns,
 )
-from ..tabular._pipeline import fitted_columns
-from ..tabular._reading import MISSING_MARKERS, short_list, short_repr
+from ..tabular._contract import CATEGORICAL, MISSING, PREPROCESS
+from ..tabular._reading import short_list
+from ._errors import CommandError
+from ._tables import add_reading_options, read_command_table
 from .options import (
     ESTIMATORS,
     TABLE_DEFAULTS,
@@ -31,7 +31,7 @@ from .options import (
     parse_columns,
     table_path,
 )
-from .report import CommandError, TrainingRun, print_parameters, report_folder
+from .report import TrainingRun, print_parameters, report_folder
 from .run import finish_run
 
 
@@ -72,31 +72,6 @@ def add_table_options(parser):
     # argparse keeps a group's actions there, with no public accessor; train
     # on images refuses any of them that is given
     parser.set_defaults(table_options=tuple(group._group_actions))
-
-
-def add_reading_options(group):
-    """Add the options that say how to read a CSV table to ``group``.
-
-    Parameters
-    ----------
-    group : argparse._ArgumentGroup
-    """
-    group.add_argument("--categorical", type=parse_columns, default=(),
-                       metavar="COLUMNS",
-                       help="comma-separated columns to keep as text although they "
-                            "hold numbers, such as codes or zip codes")
-    group.add_argument("--na-values", type=parse_columns, default=(), metavar="TEXTS",
-                       help="comma-separated cell texts that mean missing, besides "
-                            "the empty field and " + ", ".join(
-                                repr(marker) for marker in MISSING_MARKERS if marker))
-    group.add_argument("--thousands", default=None, metavar="CHAR",
-                       help="thousands separator of numbers written as text, e.g. , "
-                            "(default: detected per column)")
-    group.add_argument("--decimal", default=None, metavar="CHAR",
-                       help="decimal mark of numbers written as text, e.g. , "
-                            "(default: detected per column)")
-    group.add_argument("--encoding", default="utf-8",
-                       help="text encoding of the CSV file (default: utf-8)")
 
 
 def run_train_table(args):
@@ -176,44 +151,20 @@ def load_table(args):
     keep = y.notna().to_numpy()
     if not keep.any():
         raise CommandError(f"the target column {args.target!r} has no values")
-    # without its gaps, a column of True/False read as objects is boolean
-    return X[keep], y[keep].infer_objects(), int((~keep).sum())
+    return X[keep], target_values(y[keep]), int((~keep).sum())
 
 
-def read_command_table(dataset, args, model=None):
-    """:func:`~skmlp_scratch.tabular.read_table` with its errors as ``CommandError``.
+def target_values(y):
+    """The target without its gaps, in the type its values call for.
 
-    Parameters
-    ----------
-    dataset : str
-        ``csv:FILE`` or ``parquet:FILE``.
-    args : argparse.Namespace
-        The options of :func:`add_reading_options`.
-    model : estimator, default=None
-        A fitted tabular pipeline the rows are for: its categorical columns
-        are read as text, as in training (codes such as ``007`` keep their
-        zeros, codes that are all numbers here stay codes), and its numeric
-        columns must hold numbers.
-
-    Returns
-    -------
-    table : pandas.DataFrame
+    A column of True/False read as objects is boolean; integers read as
+    floats because a cell was blank are integers again, so that class
+    labels ``1, 2`` are not predicted as ``1.0, 2.0``.
     """
-    categorical = [*args.categorical, *fitted_columns(model, "categorical")]
-    try:
-        table = read_table(table_path(dataset), na_values=args.na_values,
-                           categorical=categorical, thousands=args.thousands,
-                           decimal=args.decimal, encoding=args.encoding)
-    except (TableError, ImportError) as exc:
-        raise CommandError(str(exc)) from None
-    for column in fitted_columns(model, "numeric"):
-        values = table.get(column)
-        if values is not None and values.dtype.kind not in "biuf":
-            raise CommandError(
-                f"column {column!r} held numbers when the model was trained but holds "
-                f"text here (e.g. {short_repr(values.dropna().iloc[0])}); give it "
-                "numbers, with an empty field where a value is missing")
-    return table
+    y = y.infer_objects()
+    if y.dtype.kind == "f" and np.all(np.mod(y.to_numpy(), 1) == 0):
+        return y.astype(np.int64)
+    return y
 
 
 def report_suspect_columns(X):
@@ -254,7 +205,10 @@ def check_scalable(pipeline, X_train, numeric):
     if infinite:
         raise CommandError(f"column {infinite[0]!r} holds infinite values; write them "
                            "as missing (an empty field) or as finite numbers")
-    preprocessor = clone(pipeline.named_steps["preprocess"])
+    # the numeric part alone: encoding the categories would double the cost
+    # of a wide table's preprocessing for nothing
+    preprocessor = clone(pipeline.named_steps[PREPROCESS]).set_params(
+        **{MISSING: "drop", CATEGORICAL: "drop"})
     with warnings.catch_warnings():
         # the overflow is reported below, by column
         warnings.simplefilter("ignore", RuntimeWarning)

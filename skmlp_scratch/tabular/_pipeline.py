@@ -38,6 +38,7 @@ from sklearn.utils.validation import (
 
 from .._classifier import MLPScratchClassifier
 from .._regressor import MLPScratchRegressor
+from ._contract import cells_as_text, final_estimator, fitted_columns  # noqa: F401
 
 # A table has far fewer rows than MNIST: an epoch is a few dozen steps, so
 # training runs until the held-out loss stops improving (more telling than
@@ -221,13 +222,7 @@ class AsText(_ElementwiseTransformer):
     _validation = {"dtype": None, "ensure_all_finite": False}
 
     def _apply(self, X):
-        import pandas as pd  # present: the column selectors need a DataFrame
-
-        values = np.asarray(X, dtype=object)
-        missing = pd.isna(values)
-        result = values.astype(str).astype(object)
-        result[missing] = ""
-        return result
+        return cells_as_text(X)
 
 
 class _LevelEncoder(OneHotEncoder):
@@ -494,50 +489,3 @@ def _checked_log(y):
         raise ValueError(f"log_target needs a positive target; its smallest value "
                          f"is {y.min()!r}")
     return np.log(y)
-
-
-def fitted_columns(model, part):
-    """The columns one part of a fitted tabular pipeline's preprocessor takes.
-
-    Parameters
-    ----------
-    model : estimator
-        A fitted pipeline from :func:`make_tabular_pipeline`, or any other
-        estimator.
-    part : {"numeric", "categorical"}
-        The part of :func:`make_preprocessor`'s ``ColumnTransformer``.
-
-    Returns
-    -------
-    columns : list of str
-        Empty for a model without that part.
-    """
-    preprocessor = getattr(model, "named_steps", {}).get("preprocess")
-    for name, _, columns in getattr(preprocessor, "transformers_", ()):
-        if name == part:
-            return [str(column) for column in columns]
-    return []
-
-
-def final_estimator(model):
-    """The network (or other estimator) at the end of a tabular pipeline.
-
-    Parameters
-    ----------
-    model : estimator
-        A pipeline from :func:`make_tabular_pipeline`, fitted or not, or an
-        estimator on its own.
-
-    Returns
-    -------
-    estimator : estimator
-        The fitted ``regressor_`` of a fitted ``TransformedTargetRegressor``,
-        its ``regressor`` if unfitted.
-    """
-    if isinstance(model, Pipeline):
-        model = model[-1]
-    if isinstance(model, TransformedTargetRegressor):
-        return getattr(model, "regressor_", model.regressor)
-    return model
-
-
