@@ -130,7 +130,8 @@ def summarise(times, top, watched, args):
         rows.append([f"`{label}`", f"{s['cpu_fastest']:.3f}", f"{s['cpu_median']:.3f}",
                      f"{s['wall_fastest']:.3f}", f"{s['wall_median']:.3f}",
                      f"{s['cpu_median_over_reference']:.2f}",
-                     ", ".join(watched[label]) if label in watched else "-"])
+                     (", ".join(watched[label]) or "none") if label in watched
+                     else "-"])
     header = ["command", "CPU s, fastest", "CPU s, median", "wall s, fastest",
               "wall s, median", "median CPU / import sklearn.base",
               "of sklearn, pandas, matplotlib, onnx: imported"]
