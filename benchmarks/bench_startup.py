@@ -97,7 +97,7 @@ def time_commands(repeats, compare):
 
 
 def imports_of(argv, env):
-    """``(module, cumulative µs)`` of every import ``argv`` makes, from -X importtime."""
+    """``(module, cumulative µs, depth)`` of each import of ``argv`` (-X importtime)."""
     env = dict(env, PYTHONPROFILEIMPORTTIME="1")  # -X importtime, for scripts too
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     rows = re.findall(r"import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)", done.stderr)
@@ -124,7 +124,8 @@ def summarise(times, top, watched, args):
     rows, stats = [], {}
     for label, t in times.items():
         s = {"cpu_fastest": min(t["cpu"]), "cpu_median": statistics.median(t["cpu"]),
-             "wall_fastest": min(t["wall"]), "wall_median": statistics.median(t["wall"])}
+             "wall_fastest": min(t["wall"]),
+             "wall_median": statistics.median(t["wall"])}
         s["cpu_median_over_reference"] = s["cpu_median"] / reference
         stats[label] = s
         rows.append([f"`{label}`", f"{s['cpu_fastest']:.3f}", f"{s['cpu_median']:.3f}",

@@ -22,7 +22,8 @@ NEVER_AT_START = ("matplotlib", "onnx", "onnxruntime", "skl2onnx")
 PROBE = """
 import contextlib, io, json, sys
 from skmlp_scratch._cli import main
-with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+out, err = io.StringIO(), io.StringIO()
+with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
     code = main(sys.argv[1:]) if len(sys.argv) > 1 else None
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
@@ -81,7 +82,8 @@ def plain_values(args):
 
 def test_lazy_parser_parses_as_the_fully_built_one():
     argv = ["train", "--hidden", "64,32", "--epochs", "3", "--quiet"]
-    lazy, full = build_parser().parse_args(argv), build_parser(load_all=True).parse_args(argv)
+    lazy = build_parser().parse_args(argv)
+    full = build_parser(load_all=True).parse_args(argv)
     assert plain_values(lazy) == plain_values(full)
     assert len(plain_values(lazy)) > 10 and lazy.run is full.run
     assert lazy.hidden_layer_sizes == (64, 32) and lazy.max_iter == 3
