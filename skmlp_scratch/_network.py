@@ -254,6 +254,9 @@ class Workspace:
         All gradients, laid out like :attr:`ParameterVector.vector`.
     coef_grads, intercept_grads : list of ndarray
         Views of ``gradient_vector`` shaped like ``coefs`` and ``intercepts``.
+    scaled_weights : ndarray of shape (max_i sizes[i] * sizes[i + 1],)
+        Room for one weight matrix times a number: the L2 term of a weight
+        gradient, which would otherwise be a new array every batch.
     """
 
     def __init__(self, sizes, n_rows, dtype, activations=None, dropout=None,
@@ -278,6 +281,8 @@ class Workspace:
         self.gradient_vector = np.empty(sum(math.prod(s) for s in shapes), dtype=dtype)
         grads = split_vector(self.gradient_vector, shapes)
         self.coef_grads, self.intercept_grads = grads[:n_layers], grads[n_layers:]
+        self.scaled_weights = np.empty(max(math.prod(s) for s in shapes[:n_layers]),
+                                       dtype=dtype)
 
     def batch_views(self, n, with_dropout=True):
         """:class:`BatchArrays` cut to the first ``n`` rows.
@@ -409,7 +414,7 @@ def output_delta(Y, P, scale, output_activation, loss, out):
 
 
 def backward(X, Y, scale, total, coefs, activations, loss, alpha, arrays, coef_grads,
-             intercept_grads):
+             intercept_grads, scratch=None):
     """Backpropagate from the outputs of :func:`forward` into the gradient arrays.
 
     Parameters
@@ -430,6 +435,10 @@ def backward(X, Y, scale, total, coefs, activations, loss, alpha, arrays, coef_g
         As :func:`forward` left them; the deltas are written in place.
     coef_grads, intercept_grads : list of ndarray
         Written in place.
+    scratch : ndarray of shape (>= the largest weight matrix's size,) or None, \
+            default=None
+        Reused for the L2 term (:attr:`Workspace.scaled_weights`); None
+        allocates it per layer.
     """
     deltas = arrays.deltas
     output_delta(Y, arrays.outputs[-1], scale, activations[-1], loss, out=deltas[-1])
@@ -441,7 +450,7 @@ def backward(X, Y, scale, total, coefs, activations, loss, alpha, arrays, coef_g
             np.matmul(A_prev.T, deltas[i], out=coef_grads[i])
         if alpha:
             # a Python float keeps a float32 product in float32
-            coef_grads[i] += float(alpha / total) * coefs[i]
+            add_scaled(coef_grads[i], coefs[i], float(alpha / total), scratch)
         np.sum(deltas[i], axis=0, out=intercept_grads[i])
         if i > 0:
             np.matmul(deltas[i], coefs[i].T, out=deltas[i - 1])
@@ -450,6 +459,20 @@ def backward(X, Y, scale, total, coefs, activations, loss, alpha, arrays, coef_g
                 deltas[i - 1] *= mask  # d dropped / d A is the mask itself
             activations[i - 1].vjp(arrays.outputs[i - 1], arrays.input_kept(i - 1),
                                    deltas[i - 1])
+
+
+def add_scaled(out, W, factor, scratch=None):
+    """``out += factor * W``, the product written into ``scratch`` when given.
+
+    The same two roundings either way (the product, then the sum), so the
+    result does not depend on whether a buffer was passed.
+    """
+    if scratch is None:
+        out += factor * W
+        return
+    product = scratch[:W.size].reshape(W.shape)
+    np.multiply(W, factor, out=product)
+    out += product
 
 
 def loss_and_gradients(X, Y, sample_weight, coefs, intercepts, activations, loss,
@@ -482,7 +505,7 @@ def loss_and_gradients(X, Y, sample_weight, coefs, intercepts, activations, loss
     scale, total = sample_scale(sample_weight, n, P.dtype)
     value = loss.value(Y, P, scale) + penalty(coefs, alpha, total)
     backward(X, Y, scale, total, coefs, activations, loss, alpha, arrays,
-             workspace.coef_grads, workspace.intercept_grads)
+             workspace.coef_grads, workspace.intercept_grads, workspace.scaled_weights)
     return value
 
 

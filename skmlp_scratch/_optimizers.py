@@ -206,7 +206,7 @@ class Adam:
                                     self._step):
             M *= b1
             M += g
-            np.multiply(g, g, out=step)
+            np.square(g, out=step)  # the same rounding as g * g, a faster loop
             S *= b2
             S += step
             np.sqrt(S, out=step)

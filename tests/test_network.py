@@ -15,6 +15,8 @@ from skmlp_scratch._losses import USER_LOSSES, resolve_loss
 from skmlp_scratch._network import (
     INITIALIZERS,
     Workspace,
+    add_scaled,
+    backward,
     forward,
     forward_chunked,
     init_params,
@@ -330,6 +332,34 @@ def test_loss_and_gradients_on_fewer_rows_than_workspace():
     for got, expected in zip(big.coef_grads + big.intercept_grads,
                              exact.coef_grads + exact.intercept_grads):
         np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_l2_term_through_the_workspace_buffer_is_bit_identical(dtype):
+    # the buffer only spares an allocation: the same two roundings either way
+    problem = make_problem("relu", "log_loss", "multiclass", dtype=dtype)
+    _, ws = _loss(problem, sample_weight=None)  # scale 1 / n, total n, as below
+    arrays = ws.batch_views(N_SAMPLES)
+    with_buffer = [g.copy() for g in ws.coef_grads]
+    grads = [np.empty_like(g) for g in ws.coef_grads]
+    backward(problem["X"], problem["Y"], 1.0 / N_SAMPLES, float(N_SAMPLES),
+             problem["coefs"], problem["activations"], problem["loss"], ALPHA,
+             arrays, grads, [np.empty_like(b) for b in ws.intercept_grads])
+    for got, expected in zip(grads, with_buffer):
+        np.testing.assert_array_equal(got, expected)
+    assert ws.scaled_weights.size == max(W.size for W in problem["coefs"])
+
+
+def test_add_scaled_with_and_without_a_buffer():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((5, 3)).astype(np.float32)
+    out = rng.standard_normal((5, 3)).astype(np.float32)
+    expected = out + np.float32(0.37) * W
+    for scratch in (None, np.full(40, np.nan, dtype=np.float32)):
+        got = out.copy()
+        add_scaled(got, W, 0.37, scratch)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, expected)
 
 
 @pytest.mark.parametrize("as_sparse", [False, True], ids=["dense", "csr"])

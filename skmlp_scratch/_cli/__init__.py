@@ -13,15 +13,18 @@ One module per command, over shared parts:
 
 Exit codes: 0 success, 1 training diverged, 2 bad arguments, bad parameter
 values or unusable data or model, 130 interrupted outside of ``fit``.
+
+Start-up imports only the parser: scikit-learn, pandas and the rest come
+with the module of the command that is run (see
+:mod:`~skmlp_scratch._cli.parser`), so ``--help`` and argument errors answer
+at once.
 """
 
 import os
 import sys
 import warnings
 
-from ..tabular._reading import one_line
 from .parser import build_parser
-from .report import CommandError
 
 __all__ = ["main"]
 
@@ -48,6 +51,9 @@ def main(argv=None, *, prog=None):
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help and on usage errors
         return exc.code if isinstance(exc.code, int) else 2
+    # imported by every command module, so loaded by now: no start-up cost
+    from .report import CommandError
+
     try:
         with warnings.catch_warnings():
             show_warnings_as_lines()
@@ -83,4 +89,6 @@ def show_warnings_as_lines():
 
 def print_warning(message, category, filename, lineno, file=None, line=None):
     """A ``warnings.showwarning`` that prints ``warning: message`` on one line."""
+    from ..tabular._reading import one_line  # loaded with the command by now
+
     print(f"warning: {one_line(message)}", file=sys.stderr)
