@@ -76,13 +76,34 @@ def test_missing_values_written_as_na_are_not_mixed_text(tmp_path):
 @pytest.mark.parametrize("y, task", [
     (["a", "b", "a"], "classification"),
     ([True, False, True], "classification"),
-    ([0, 1, 2, 1, 0], "classification"),
+    ([0, 1, 1, 0], "classification"),  # two levels: a binary target
     ([1.0, 2.0, 1.0], "classification"),  # integers written as floats
-    (np.arange(21), "regression"),  # too many levels for classes
+    (np.arange(21) % 21, "regression"),  # too many levels to be class codes
     ([0.5, 1.25, 3.0], "regression"),
 ])
 def test_infer_task(y, task):
     assert infer_task(pd.Series(y)) == task
+
+
+@pytest.mark.parametrize("y", [
+    pd.Series([0, 1, 2, 9, 0, 3], name="visits"),  # a count, 0-9
+    pd.Series([0.0, 1.0, 2.0, 3.0, 7.0, 12.0], name="visits"),  # counts as floats
+    pd.Series([12, 13, 18, 14, 16], name="visits"),  # years of schooling
+])
+def test_ordered_integer_levels_are_a_regression_said_aloud(y):
+    with pytest.warns(TableWarning) as caught:
+        assert infer_task(y) == "regression"
+    message = str(caught[0].message)
+    assert "'visits'" in message and f"{y.nunique()} integer levels" in message
+    assert "--task classification" in message
+
+
+@pytest.mark.parametrize("y", [["a", "b"], [0, 1, 0], [0.5, 2.25, 3.0],
+                               np.arange(30)])
+def test_certain_guesses_are_silent(y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        infer_task(pd.Series(y))
 
 
 # ---------------------------------------------------------- preprocessing
