@@ -292,9 +292,9 @@ class _BaseCrossFit(_BaseHeterogeneousEnsemble):
                    n_folds, notes, y, held):
         self.config_names_ = [name for name, _ in configurations]
         self.weights_ = weights
-        # the members of a configuration of weight 0 are dropped: the model
-        # predicts without them, and their scores are kept below
-        self.estimators_ = [row if w > 0 else [] for row, w in zip(members, weights)]
+        # every member is kept, those of weight 0 too: predict skips them, and
+        # a report can still show what each configuration predicts
+        self.estimators_ = members
         self.folds_ = folds
         self.n_folds_ = n_folds
         self.fold_notes_ = notes
@@ -357,7 +357,7 @@ _PARAMETERS = """
 _ATTRIBUTES = """
     estimators_ : list of list of estimator
         ``estimators_[m][j]``: configuration ``m`` fitted on every fold but
-        ``j``. Empty for a configuration of weight 0 (its scores stay below).
+        ``j``; those of a configuration of weight 0 are kept but not used.
     config_names_ : list of str
         The configurations' names, in the order of ``estimators``.
     weights_ : ndarray of shape (n_configs,)
@@ -458,7 +458,10 @@ class CrossFitClassifier(ClassifierMixin, _BaseCrossFit):
 
     @staticmethod
     def _member_predict(member, X):
-        return member.predict_proba(X)
+        # float32 probabilities sum to 1 within float32's precision only:
+        # rescaled in float64, their means sum to 1 as scikit-learn's metrics expect
+        P = np.asarray(member.predict_proba(X), dtype=np.float64)
+        return P / P.sum(axis=1, keepdims=True)
 
     @staticmethod
     def _selection_loss(y_codes, P):

@@ -12,8 +12,12 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
 
 from skmlp_scratch import MLPScratchClassifier, MLPScratchRegressor
+from skmlp_scratch.ensemble import CrossFitClassifier, CrossFitRegressor
 from skmlp_scratch.tabular import (
+    ENSEMBLE_DEFAULTS,
     NUMERIC_SCALERS,
+    PORTFOLIO,
+    TABLE_DEFAULTS,
     TableError,
     TableWarning,
     final_estimator,
@@ -279,11 +283,46 @@ def test_log_target_refuses_non_positive_values_and_classification():
 
 
 def test_default_estimator_follows_the_task():
-    assert isinstance(final_estimator(make_tabular_pipeline()), MLPScratchClassifier)
+    assert isinstance(final_estimator(make_tabular_pipeline()), CrossFitClassifier)
     assert isinstance(final_estimator(make_tabular_pipeline(task="regression")),
+                      CrossFitRegressor)
+    # one network is one option away
+    network = final_estimator(make_tabular_pipeline(ensemble=False))
+    assert isinstance(network, MLPScratchClassifier)
+    assert network.get_params() == MLPScratchClassifier(**TABLE_DEFAULTS).get_params()
+    assert isinstance(final_estimator(make_tabular_pipeline(task="regression",
+                                                            ensemble=False)),
                       MLPScratchRegressor)
     with pytest.raises(ValueError, match="task must be"):
         make_tabular_pipeline(task="ranking")
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_default_ensemble_holds_the_default_portfolio(task):
+    ensemble = final_estimator(make_tabular_pipeline(task=task))
+    assert ensemble.n_folds == ENSEMBLE_DEFAULTS["n_folds"]
+    names = [name for name, _ in ensemble.estimators]
+    assert names == list(ENSEMBLE_DEFAULTS["portfolio"])
+    for name, config in ensemble.estimators:
+        reference = PORTFOLIO[name](task)
+        assert type(config) is type(reference)
+        assert config.get_params() == reference.get_params()
+
+
+@pytest.mark.parametrize("name", sorted(PORTFOLIO))
+def test_every_portfolio_configuration_fits_a_table_in_an_ensemble(name):
+    table = mixed_table()
+    y = (table["income"] > table["income"].median()).map({True: "rich", False: "poor"})
+    config = PORTFOLIO[name]("classification")
+    network = config[-1] if hasattr(config, "steps") else config
+    network.set_params(max_iter=5)  # fitting, not converging, is the point
+    model = make_tabular_pipeline(CrossFitClassifier([(name, config)], n_folds=3,
+                                                     random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(table, y)
+    assert final_estimator(model).oof_predictions_.shape == (len(table), 2)
+    assert set(model.predict(table)) <= {"rich", "poor"}
 
 
 def test_skops_round_trip_trusts_only_known_packages(tmp_path):
