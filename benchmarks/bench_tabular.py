@@ -845,7 +845,10 @@ def paired_se(a, b, metric):
 
 
 def level_verdict(d, se, metric):
-    """Level when the paired difference is within two standard errors of 0."""
+    """Level when the paired difference is within two standard errors of 0;
+    no verdict from a single split, which has no standard error."""
+    if not np.isfinite(se):
+        return "one split"
     if abs(d) <= 2 * se:
         return "level"
     return "ahead" if (d < 0) == (metric in LOWER_IS_BETTER) else "behind"
