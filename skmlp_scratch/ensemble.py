@@ -232,26 +232,12 @@ class _BaseCrossFit(_BaseHeterogeneousEnsemble):
                              y_numeric=self._multi_output_targets)
         y, y_codes, target = self._check_targets(y)
         rng = check_random_state(self.random_state)
+        # the folds first, then the seeds: one random_state gives both
         folds, n_folds, notes = self._make_folds(y_codes, len(y), rng)
         seeds = rng.randint(np.iinfo(np.int32).max, size=(len(configurations), n_folds))
-        tasks = [(m, j) for m in range(len(configurations)) for j in range(n_folds)]
-        fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(clone(configurations[m][1]), X, y,
-                                 np.flatnonzero(folds != j), np.flatnonzero(folds == j),
-                                 int(seeds[m, j]), type(self)._member_predict)
-            for m, j in tasks)
-        members = [[None] * n_folds for _ in configurations]
-        oof = [None] * len(configurations)
-        for (m, j), (member, P) in zip(tasks, fitted):
-            members[m][j] = member
-            if oof[m] is None:
-                oof[m] = np.zeros((len(y), *P.shape[1:]), dtype=np.float64)
-            oof[m][folds == j] = P
+        members, oof = self._fit_members([e for _, e in configurations], X, y, folds,
+                                         seeds)
         held = folds >= 0
-        for m in range(len(configurations)):
-            if not held.all():  # rows no fold holds out: the members' mean
-                oof[m][~held] = np.mean([self._member_predict(e, X[~held])
-                                         for e in members[m]], axis=0)
         weights = select_greedily([P[held] for P in oof],
                                   lambda P: self._selection_loss(target[held], P),
                                   self.selection_rounds)
@@ -259,6 +245,34 @@ class _BaseCrossFit(_BaseHeterogeneousEnsemble):
         self._store_fit(configurations, members, oof, ensemble_oof, weights, folds,
                         n_folds, notes, y, held)
         return self
+
+    def _fit_members(self, estimators, X, y, folds, seeds):
+        """Every member, and each configuration's out-of-fold predictions.
+
+        Returns ``members[m][j]`` and ``oof[m]`` of shape (n_samples, ...):
+        row ``i`` of fold ``j`` predicted by ``members[m][j]``; a row of fold
+        -1, which no member held out, by the mean of them all.
+        """
+        n_folds = seeds.shape[1]
+        tasks = [(m, j) for m in range(len(estimators)) for j in range(n_folds)]
+        fitted = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_member)(clone(estimators[m]), X, y, np.flatnonzero(folds != j),
+                                 np.flatnonzero(folds == j), int(seeds[m, j]),
+                                 type(self)._member_predict)
+            for m, j in tasks)
+        members = [[None] * n_folds for _ in estimators]
+        oof = [None] * len(estimators)
+        for (m, j), (member, P) in zip(tasks, fitted):
+            members[m][j] = member
+            if oof[m] is None:
+                oof[m] = np.zeros((len(y), *P.shape[1:]), dtype=np.float64)
+            oof[m][folds == j] = P
+        unheld = folds < 0
+        if unheld.any():
+            for m, row in enumerate(members):
+                oof[m][unheld] = np.mean([self._member_predict(e, X[unheld])
+                                          for e in row], axis=0)
+        return members, oof
 
     def _make_folds(self, y_codes, n_samples, rng):
         """``folds``, the number of folds, and the notes a report should print."""

@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from conftest import fit_quietly
 from skmlp_scratch import MLPScratchClassifier, MLPScratchRegressor
 from skmlp_scratch.ensemble import CrossFitClassifier, CrossFitRegressor
-from skmlp_scratch.tabular import PORTFOLIO, make_tabular_pipeline
+from skmlp_scratch.tabular import make_tabular_pipeline
 
 onnxruntime = pytest.importorskip(
     "onnxruntime", reason='the onnx extra: pip install "skmlp_scratch[onnx]"')
@@ -65,12 +67,30 @@ def test_regressor_ensemble_in_a_table_pipeline_matches():
                                atol=1e-4)
 
 
-def test_an_ensemble_with_a_pipeline_member_is_refused_by_name():
+def test_the_default_table_ensemble_exports_with_its_encoder():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    # a point mass at 0, where the piecewise-linear encoding has an edge
+    spending = np.where(rng.random(150) < 0.5, 0.0, rng.exponential(50, 150))
+    table = pd.DataFrame({"spending": spending, "region": rng.choice(["n", "s"], 150)})
+    y = np.where(spending > 0, "buys", "not")
+    model = make_tabular_pipeline(task="classification")
+    for _, config in model[-1].estimators:
+        network = config[-1] if hasattr(config, "steps") else config
+        network.set_params(max_iter=10, batch_size=32)
+    fit_quietly(model.set_params(model__random_state=0), table, y)
+    model[-1].weights_ = np.array([0.5, 0.5])  # both configurations in the graph
+    onnx_model = skmlp_onnx.to_onnx(model, table.iloc[:1], options={"zipmap": False})
+    labels, proba = run_onnx(onnx_model, skmlp_onnx.table_inputs(model, table))
+    np.testing.assert_allclose(proba, model.predict_proba(table), atol=1e-5)
+    np.testing.assert_array_equal(labels, model.predict(table))
+
+
+def test_an_ensemble_with_another_pipeline_member_is_refused_by_name():
     X = data()
     y = X[:, 0] > 0
-    bins = PORTFOLIO["bins"]("classification")
-    bins[-1].set_params(max_iter=5, batch_size=32)
-    model = CrossFitClassifier([("bins", bins)], n_folds=3, random_state=0)
+    scaled = make_pipeline(StandardScaler(), network(MLPScratchClassifier))
+    model = CrossFitClassifier([("scaled", scaled)], n_folds=3, random_state=0)
     fit_quietly(model, X, y)
-    with pytest.raises(ValueError, match="configuration 'bins'"):
+    with pytest.raises(ValueError, match="configuration 'scaled'"):
         skmlp_onnx.to_onnx(model, X[:1])
