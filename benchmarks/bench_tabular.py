@@ -754,7 +754,7 @@ def ensemble_worker(name, args):
 
     spec = TABLES[name]
     X, y = load_table(name, args)
-    portfolio = list(PORTFOLIO)
+    portfolio = args.portfolio or list(PORTFOLIO)
     rows, weights = {}, {}
     n_seeds = args.seeds_small if len(X) < 1000 else args.seeds
     for seed in n_seeds:
@@ -876,8 +876,8 @@ def summarise_ensemble(results, args):
         if ours not in rows:
             continue
         for metric in ENSEMBLE_METRICS[result["task"]]:
-            cells = [name, f"{result['n_rows']:,}", HEADERS[metric],
-                     cell(rows[ours], metric)]
+            cells = [name + (" (chosen on)" if name in DECIDE_TABLES else ""),
+                     f"{result['n_rows']:,}", HEADERS[metric], cell(rows[ours], metric)]
             cells += [cell(rows[p], metric) if p in rows else "-" for p in ENSEMBLE_PEERS]
             for peer in ENSEMBLE_PEERS:
                 if peer not in rows:
@@ -939,13 +939,18 @@ def summarise_ensemble(results, args):
                               "LightGBM CPU s", "CatBoost CPU s", "ours / one network",
                               "ours / LightGBM", "ours 1-row ms", "LightGBM 1-row ms"],
                              time_rows), ""]
-    lines += ["## Selection weights of the full portfolio", ""]
-    full = combo_name(combos(list(_portfolio()))[-1], args.n_folds)
-    for name, result in results.items():
-        w = result["weights"].get(full)
-        if w:
-            lines.append(f"- {name}: mean weights {np.round(np.mean(w, axis=0), 2).tolist()}"
-                         f" over {len(w)} seeds")
+    lines += choice_lines(results, args)
+    lines += ["## Selection weights", "",
+              "Mean weight of each configuration over the seeds, as greedy selection "
+              "set them on the out-of-fold predictions.", ""]
+    for row in (ours, combo_name(tuple(_portfolio()), args.n_folds)):
+        names = row.removeprefix("ours, ").rsplit(" ", 1)[0].split("+")
+        for name, result in results.items():
+            w = result["weights"].get(row)
+            if w:
+                shares = ", ".join(f"{n} {v:.2f}" for n, v in zip(names,
+                                                                   np.mean(w, axis=0)))
+                lines.append(f"- {name}, `{row}`: {shares} ({len(w)} seeds)")
     lines += ["", f"Not run: {', '.join(sorted(set(TABLES) - set(results))) or 'none'}.",
               "", f"Command: `python benchmarks/bench_tabular.py --ensemble --datasets "
               f"{','.join(results)}`", ""]
@@ -954,6 +959,67 @@ def summarise_ensemble(results, args):
                                      "settings": {"seeds": args.seeds,
                                                   "seeds_small": args.seeds_small,
                                                   "n_folds": args.n_folds}})
+
+
+# the tables the default portfolio and fold count were chosen on; the others
+# check the choice
+DECIDE_TABLES = ("Glass", "Sonar", "SwissLabor", "Vehicle", "HousePrices", "Affairs")
+
+
+def variant_ranks(results, tables, base):
+    """Each ensemble variant's mean rank over ``tables`` and their scores (1 =
+    best), its count of table-scores ahead of / behind ``base`` beyond two
+    standard errors, and its mean fit CPU seconds. Variants fitted on every
+    one of the tables only."""
+    found = [results[t] for t in tables]
+    variants = set.intersection(*(
+        {v for v in r["rows"] if v.startswith("ours, ") and v != ONE_NETWORK}
+        for r in found)) if found else set()
+    ranks, versus = {}, {}
+    for result in found:
+        rows = result["rows"]
+        for metric in ENSEMBLE_METRICS[result["task"]]:
+            sign = -1 if metric in LOWER_IS_BETTER else 1
+            value = {v: sign * mean(rows[v], metric) for v in variants}
+            for v in variants:
+                better = sum(o > value[v] for o in value.values())
+                ties = sum(o == value[v] for o in value.values())
+                ranks.setdefault(v, []).append(better + (ties + 1) / 2)
+                d, se, _ = paired_se(rows[v], rows[base], metric)
+                versus.setdefault(v, []).append(level_verdict(d, se, metric))
+    cpu = {v: statistics.fmean(mean(r["rows"][v], "cpu_s") for r in found)
+           for v in variants}
+    return {v: (statistics.fmean(ranks[v]), versus[v].count("ahead"),
+                versus[v].count("behind"), len(ranks[v]), cpu[v]) for v in ranks}
+
+
+def choice_lines(results, args):
+    base = combo_name(("network",), args.n_folds)
+    full = combo_name(tuple(_portfolio()), args.n_folds)
+    decide = [t for t in DECIDE_TABLES if t in results]
+    checked = [t for t in results if t not in DECIDE_TABLES
+               and full in results[t]["rows"]]
+    lines = ["## How the default was chosen", "",
+             f"Chosen on {', '.join(decide)}; checked on {', '.join(checked)} (the "
+             "tables run with the whole portfolio; the largest fit only some of it). "
+             "Each ensemble variant's mean rank among the variants, over the tables "
+             f"and their scores (1 = best), on how many table-scores it is ahead of / "
+             f"behind `{base}` beyond two standard errors, and its mean fit CPU "
+             "seconds over the tables.", ""]
+    chosen, check = variant_ranks(results, decide, base), variant_ranks(results,
+                                                                        checked, base)
+    header = ["variant", "rank, chosen on", "ahead / behind", "CPU s",
+              "rank, checked on", "ahead / behind", "CPU s"]
+    rows = []
+    for v in sorted(chosen, key=lambda v: chosen[v][0]):
+        c = check.get(v)
+        rows.append([v, f"{chosen[v][0]:.2f}",
+                     f"{chosen[v][1]} / {chosen[v][2]} of {chosen[v][3]}",
+                     f"{chosen[v][4]:.1f}",
+                     f"{c[0]:.2f}" if c else "not run",
+                     f"{c[1]} / {c[2]} of {c[3]}" if c else "-",
+                     f"{c[4]:.1f}" if c else "-"])
+    return lines + [markdown_table(header, rows), ""]
 
 
 def _portfolio():
@@ -983,6 +1049,7 @@ def ensemble_arguments(args):
             "--seeds-small", ",".join(map(str, args.seeds_small)),
             "--n-folds", str(args.n_folds),
             "--other-folds", ",".join(map(str, args.other_folds)),
+            *(["--portfolio", ",".join(args.portfolio)] if args.portfolio else []),
             "--threads", str(args.threads)] + (["--small"] if args.small else [])
 
 
@@ -1488,6 +1555,9 @@ def parse_args(argv=None):
                         int(v) for v in t.split(",") if v],
                         help="--ensemble: other fold counts, for the first "
                              "configuration only (e.g. 8)")
+    parser.add_argument("--portfolio", default=None, type=lambda t: t.split(","),
+                        help="--ensemble: the configurations fitted, in order (default: "
+                             "all of PORTFOLIO; fewer on large tables)")
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir())
                                                / "tabular_ensemble"),
                         help="--ensemble: folder of one JSON result per table; a "
