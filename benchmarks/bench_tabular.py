@@ -860,15 +860,17 @@ def summarise_ensemble(results, args):
         "out-of-fold predictions, fit time the sum of theirs. **Ours, default** is "
         f"`{ours}` (ENSEMBLE_DEFAULTS). One network: `make_tabular_pipeline("
         "ensemble=False)`. HistGradientBoosting, LightGBM and CatBoost: defaults, "
-        "text columns as categories. Fit CPU seconds of the process (all threads); "
-        "one-row prediction in ms (median of 5).",
+        "text columns as categories. Fit CPU seconds of the process (all threads, "
+        f"--threads {args.threads}); one-row prediction in ms (median of 5). The "
+        "splits a table ran are in brackets after its rows.",
+        *([""] + [args.note] if args.note else []),
         "",
         "Paired difference: ours, default minus the model, mean over the seeds ± its "
         "standard error (sd / sqrt(n)); **level** when within two standard errors of "
         "0; accuracy and R^2 higher is better, log loss lower.",
         "",
     ]
-    header = ["table", "rows", "score", "ours, default", *ENSEMBLE_PEERS,
+    header = ["table", "rows (splits)", "score", "ours, default", *ENSEMBLE_PEERS,
               *(f"ours - {p}" for p in ENSEMBLE_PEERS)]
     table_rows, tally = [], {}
     for name, result in results.items():
@@ -877,7 +879,8 @@ def summarise_ensemble(results, args):
             continue
         for metric in ENSEMBLE_METRICS[result["task"]]:
             cells = [name + (" (chosen on)" if name in DECIDE_TABLES else ""),
-                     f"{result['n_rows']:,}", HEADERS[metric], cell(rows[ours], metric)]
+                     f"{result['n_rows']:,} ({len(rows[ours])})", HEADERS[metric],
+                     cell(rows[ours], metric)]
             cells += [cell(rows[p], metric) if p in rows else "-" for p in ENSEMBLE_PEERS]
             for peer in ENSEMBLE_PEERS:
                 if peer not in rows:
@@ -919,7 +922,9 @@ def summarise_ensemble(results, args):
     lines += [markdown_table(header, variant_rows), ""]
     lines += ["## Fit and prediction time", "",
               "Mean fit CPU seconds; ours, default over one network and over LightGBM "
-              "(ratio of means); one-row prediction ms.", ""]
+              "(ratio of means); one-row prediction in ms, the whole pipeline, for the "
+              "ensemble of the network configuration alone (5 members; the default's "
+              "10 members compute twice the layers).", ""]
     time_rows = []
     for name, result in results.items():
         rows = result["rows"]
@@ -932,12 +937,12 @@ def summarise_ensemble(results, args):
             name, f"{cpu[ours]:.1f}", f"{cpu[ONE_NETWORK]:.1f}", f"{cpu[LIGHTGBM]:.1f}",
             f"{cpu[CATBOOST]:.1f}", f"{cpu[ours] / cpu[ONE_NETWORK]:.1f}",
             f"{cpu[ours] / cpu[LIGHTGBM]:.1f}",
-            f"{statistics.fmean(r['predict_ms'] for r in rows[first]):.2f} "
-            f"(one configuration)",
+            f"{statistics.fmean(r['predict_ms'] for r in rows[first]):.1f}",
             f"{statistics.fmean(r['predict_ms'] for r in rows[LIGHTGBM]):.2f}"])
     lines += [markdown_table(["table", "ours CPU s", "one network CPU s",
                               "LightGBM CPU s", "CatBoost CPU s", "ours / one network",
-                              "ours / LightGBM", "ours 1-row ms", "LightGBM 1-row ms"],
+                              "ours / LightGBM", "network x5 1-row ms",
+                              "LightGBM 1-row ms"],
                              time_rows), ""]
     lines += choice_lines(results, args)
     lines += ["## Selection weights", "",
@@ -1562,6 +1567,9 @@ def parse_args(argv=None):
                                                / "tabular_ensemble"),
                         help="--ensemble: folder of one JSON result per table; a "
                              "table found there is not run again")
+    parser.add_argument("--note", default=None,
+                        help="--ensemble: a paragraph added to the result's header "
+                             "(what was left out and why)")
     parser.add_argument("--summarise-only", action="store_true",
                         help="--ensemble: write the result from --cache, no fits")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
