@@ -94,6 +94,8 @@ class Table:
     task: str
     # a skewed positive target: ours is also fitted on its log (LOG_TARGET row)
     skewed: bool = False
+    # identifier columns, dropped as the data's README says
+    drop: tuple = ()
 
 
 TABLES = {
@@ -111,6 +113,16 @@ TABLES = {
     "Soybean": Table("Soybean.csv", "Class", "classification"),
     "Glass": Table("Glass.csv", "Type", "classification"),
     "Sonar": Table("Sonar.csv", "Class", "classification"),
+    "CollegeDistance": Table("CollegeDistance.csv", "education", "regression"),
+    "HealthInsurance": Table("HealthInsurance.csv", "insurance", "classification"),
+    "PhDPublications": Table("PhDPublications.csv", "articles", "regression"),
+    "TeachingRatings": Table("TeachingRatings.csv", "eval", "regression",
+                             drop=("prof",)),
+    "Medicaid1986": Table("Medicaid1986.csv", "visits", "regression"),
+    "Fertility": Table("Fertility.csv", "morekids", "classification"),
+    "Ionosphere": Table("Ionosphere.csv", "Class", "classification"),
+    "Vowel": Table("Vowel.csv", "Class", "classification"),
+    "DNA": Table("DNA.csv", "Class", "classification"),
 }
 OURS = "ours, table defaults"
 LOG_TARGET = "ours, log target"
@@ -160,7 +172,7 @@ def load_table(name, args):
     table = read_table(Path(args.data) / spec.file)
     if args.small:
         table = small_subsample(table, spec)
-    return table.drop(columns=spec.target), table[spec.target]
+    return table.drop(columns=[spec.target, *spec.drop]), table[spec.target]
 
 
 def small_subsample(table, spec):
@@ -583,7 +595,467 @@ def best_scaler(rows, spec):
 
 def worker(args):
     limit_threads(args.threads)
-    emit(image_worker(args) if args.worker == IMAGES else table_worker(args.worker, args))
+    if args.ensemble:
+        emit(ensemble_worker(args.worker, args))
+    else:
+        emit(image_worker(args) if args.worker == IMAGES
+             else table_worker(args.worker, args))
+
+
+# ====================================================== --ensemble: the new default
+#
+# Ours as cross-fitted ensembles against one network, HistGradientBoosting,
+# LightGBM and CatBoost, on the same splits. Each configuration of the
+# portfolio (skmlp_scratch.tabular.PORTFOLIO) is fitted as its own ensemble
+# with the split's seed, so every configuration gets the same folds (the
+# folds are the first draw of the seed); ensembles of several configurations
+# are then formed from their out-of-fold predictions by greedy selection,
+# exactly as one CrossFit* of those configurations does, and their fit time is
+# the sum of their configurations'. Results go to one JSON file per table
+# under --cache, so an interrupted run keeps what it finished and
+# --summarise-only writes the table from what is there.
+
+ONE_NETWORK = "ours, one network"
+LIGHTGBM = "LightGBM"
+CATBOOST = "CatBoost"
+ENSEMBLE_PEERS = (ONE_NETWORK, HGB, LIGHTGBM, CATBOOST)
+
+
+def combo_name(configs, n_folds):
+    return f"ours, {'+'.join(configs)} x{n_folds}"
+
+
+def combos(portfolio):
+    """The portfolios compared: each configuration alone, the network with each
+    other one, and all of them."""
+    first, *others = portfolio
+    found = [(c,) for c in portfolio] + [(first, o) for o in others]
+    if len(portfolio) > 2:
+        found.append(tuple(portfolio))
+    return found
+
+
+def config_pipeline(spec, name, n_folds, seed):
+    from skmlp_scratch.tabular import PORTFOLIO, make_tabular_pipeline
+    from skmlp_scratch.ensemble import CrossFitClassifier, CrossFitRegressor
+
+    ensemble = CrossFitClassifier if spec.task == "classification" else CrossFitRegressor
+    model = ensemble([(name, PORTFOLIO[name](spec.task))], n_folds=n_folds,
+                     random_state=seed)
+    return make_tabular_pipeline(model, task=spec.task)
+
+
+def one_network(spec, seed, small):
+    from skmlp_scratch.tabular import final_estimator, make_tabular_pipeline
+
+    model = make_tabular_pipeline(task=spec.task, ensemble=False)
+    final_estimator(model).set_params(random_state=seed,
+                                      **({"max_iter": SMALL_EPOCHS} if small else {}))
+    return model
+
+
+def lightgbm_model(spec, seed, args):
+    import lightgbm
+
+    estimator = (lightgbm.LGBMClassifier if spec.task == "classification"
+                 else lightgbm.LGBMRegressor)
+    return estimator(random_state=seed, n_jobs=args.threads, verbose=-1,
+                     **({"n_estimators": 10} if args.small else {}))
+
+
+class CatBoostOnTable:
+    """CatBoost with its defaults, text columns named as categorical features.
+
+    CatBoost takes categories as text without gaps, so a missing category
+    becomes the text "missing"; numeric gaps it handles itself.
+    """
+
+    def __init__(self, task, seed, threads, small):
+        import catboost
+
+        estimator = (catboost.CatBoostClassifier if task == "classification"
+                     else catboost.CatBoostRegressor)
+        self.model = estimator(random_seed=seed, thread_count=threads, verbose=0,
+                               allow_writing_files=False,
+                               **({"iterations": 10} if small else {}))
+
+    @staticmethod
+    def _text(X):
+        import pandas as pd
+
+        text = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+        return X.astype({c: str for c in text}).replace({c: {"nan": "missing"}
+                                                        for c in text}), text
+
+    def fit(self, X, y):
+        X, text = self._text(X)
+        self.model.fit(X, y, cat_features=text)
+        self.classes_ = getattr(self.model, "classes_", None)
+        return self
+
+    def predict(self, X):
+        predicted = self.model.predict(self._text(X)[0])
+        return np.ravel(predicted)
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(self._text(X)[0])
+
+
+def ensemble_scores(task, y_test, prediction, classes=None):
+    from sklearn.metrics import accuracy_score, log_loss, r2_score
+
+    if task == "regression":
+        return {"r2": float(r2_score(y_test, prediction))}
+    return {"accuracy": float(accuracy_score(y_test, classes[prediction.argmax(axis=1)])),
+            "log_loss": float(log_loss(y_test, prediction, labels=classes))}
+
+
+def timed_fit(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start, cpu_start = time.perf_counter(), time.process_time()
+        model.fit(X, y)
+        return {"fit_s": time.perf_counter() - start,
+                "cpu_s": time.process_time() - cpu_start}
+
+
+def one_row_ms(model, X, task):
+    """Median milliseconds of five predictions of one row."""
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        predicted(model, X.iloc[:1], task)
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def predicted(model, X, task):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.predict(X) if task == "regression" else model.predict_proba(X)
+
+
+def oof_and_held(model):
+    """A fitted configuration's out-of-fold predictions, and the rows held out.
+
+    For regression they are on the scale the ensemble fits: the standardised
+    target of the pipeline's ``TransformedTargetRegressor``.
+    """
+    from skmlp_scratch.tabular import final_estimator
+
+    ensemble = final_estimator(model)
+    return ensemble.oof_predictions_, ensemble.folds_ >= 0
+
+
+def ensemble_worker(name, args):
+    """Every model of the --ensemble comparison on one table, every seed."""
+    from skmlp_scratch.ensemble import select_greedily
+    from skmlp_scratch.tabular import PORTFOLIO
+
+    spec = TABLES[name]
+    X, y = load_table(name, args)
+    portfolio = args.portfolio or list(PORTFOLIO)
+    rows, weights = {}, {}
+    n_seeds = args.seeds_small if len(X) < 1000 else args.seeds
+    for seed in n_seeds:
+        X_train, X_test, y_train, y_test = split_table(X, y, spec, seed)
+        y_train = np.asarray(y_train)
+        classes = np.unique(y_train) if spec.task == "classification" else None
+        fits = {}
+        for config in portfolio:
+            for n_folds in ([args.n_folds] + [k for k in args.other_folds
+                                              if config == portfolio[0]]):
+                print(f"  {name} seed {seed}: {config} x{n_folds}", file=sys.stderr,
+                      flush=True)
+                model = config_pipeline(spec, config, n_folds, seed)
+                timing = timed_fit(model, X_train, y_train)
+                fits[config, n_folds] = (model, timing, predicted(model, X_test,
+                                                                  spec.task))
+                if n_folds != args.n_folds:
+                    rows.setdefault(combo_name((config,), n_folds), []).append(
+                        {"seed": seed, **timing,
+                         **ensemble_scores(spec.task, y_test,
+                                           fits[config, n_folds][2], classes)})
+        target = (np.searchsorted(classes, y_train) if classes is not None else None)
+        for combo in combos(portfolio):
+            members = [fits[c, args.n_folds] for c in combo]
+            oof = [oof_and_held(m)[0] for m, _, _ in members]
+            held = oof_and_held(members[0][0])[1]
+            if spec.task == "classification":
+                loss = lambda P: -np.mean(np.log(np.maximum(  # noqa: E731
+                    P[np.arange(len(P)), target[held]], 1e-15)))
+            else:
+                scaled = members[0][0][-1].transformer_.transform(
+                    y_train.reshape(-1, 1)).ravel()
+                loss = lambda P: float(np.mean((P - scaled[held]) ** 2))  # noqa: E731
+            w = select_greedily([P[held] for P in oof], loss, 25)
+            prediction = sum(wi * p for wi, (_, _, p) in zip(w, members))
+            row = combo_name(combo, args.n_folds)
+            weights.setdefault(row, []).append(w.tolist())
+            rows.setdefault(row, []).append(
+                {"seed": seed, "cpu_s": sum(t["cpu_s"] for _, t, _ in members),
+                 "fit_s": sum(t["fit_s"] for _, t, _ in members),
+                 **ensemble_scores(spec.task, y_test, prediction, classes)})
+        rows[combo_name(combos(portfolio)[0], args.n_folds)][-1]["predict_ms"] = (
+            one_row_ms(fits[portfolio[0], args.n_folds][0], X_test, spec.task))
+        peers = {ONE_NETWORK: (one_network(spec, seed, args.small), False),
+                 HGB: (hgb_model(spec, seed, small=args.small), True),
+                 LIGHTGBM: (lightgbm_model(spec, seed, args), True),
+                 CATBOOST: (CatBoostOnTable(spec.task, seed, args.threads, args.small),
+                            False)}
+        for peer, (model, natural) in peers.items():
+            print(f"  {name} seed {seed}: {peer}", file=sys.stderr, flush=True)
+            X_fit, X_score = ((as_categories(X_train), as_categories(X_test)) if natural
+                              else (X_train, X_test))
+            timing = timed_fit(model, X_fit, y_train)
+            rows.setdefault(peer, []).append(
+                {"seed": seed, **timing, "predict_ms": one_row_ms(model, X_score, spec.task),
+                 **ensemble_scores(spec.task, y_test,
+                                   predicted(model, X_score, spec.task),
+                                   classes if classes is None else model.classes_)})
+    return {"task": spec.task, "n_rows": len(X), "n_columns": X.shape[1],
+            "rows": rows, "weights": weights}
+
+
+ENSEMBLE_METRICS = {"classification": ("accuracy", "log_loss"), "regression": ("r2",)}
+
+
+def paired_se(a, b, metric):
+    """Mean of ``a - b`` over the shared seeds and its standard error."""
+    by_seed = {r["seed"]: r[metric] for r in b}
+    diffs = [r[metric] - by_seed[r["seed"]] for r in a if r["seed"] in by_seed]
+    se = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else float("nan")
+    return statistics.fmean(diffs), se, len(diffs)
+
+
+def level_verdict(d, se, metric):
+    """Level when the paired difference is within two standard errors of 0."""
+    if abs(d) <= 2 * se:
+        return "level"
+    return "ahead" if (d < 0) == (metric in LOWER_IS_BETTER) else "behind"
+
+
+def default_row():
+    from skmlp_scratch.tabular import ENSEMBLE_DEFAULTS
+
+    return combo_name(ENSEMBLE_DEFAULTS["portfolio"], ENSEMBLE_DEFAULTS["n_folds"])
+
+
+def summarise_ensemble(results, args):
+    ours = default_row()
+    lines = [
+        "# Real tables: the cross-fitted ensemble against one network and gradient "
+        "boosting",
+        "",
+        f"Machine: {machine_summary(args.threads)}.",
+        f"Data: `{relative(args.data)}`. One 80/20 split per seed (stratified for "
+        "classification), the same for every model: seeds "
+        f"{','.join(map(str, args.seeds_small))} on tables under 1,000 rows, "
+        f"{','.join(map(str, args.seeds))} on the others. Ours: "
+        "`make_tabular_pipeline`'s preprocessing, then cross-fitted ensembles of the "
+        "configurations of `skmlp_scratch.tabular.PORTFOLIO` (`network`: "
+        "TABLE_DEFAULTS; `bins`: piecewise-linear encoding, then that network; "
+        "`deep`: 3 x 256 units, dropout 0.15), each member early-stopped on its own "
+        "fold; `a+b xk` is greedy ensemble selection (25 rounds) over their "
+        "out-of-fold predictions, fit time the sum of theirs. **Ours, default** is "
+        f"`{ours}` (ENSEMBLE_DEFAULTS). One network: `make_tabular_pipeline("
+        "ensemble=False)`. HistGradientBoosting, LightGBM and CatBoost: defaults, "
+        "text columns as categories. Fit CPU seconds of the process (all threads, "
+        f"--threads {args.threads}); one-row prediction in ms (median of 5). The "
+        "splits a table ran are in brackets after its rows.",
+        *([""] + [args.note] if args.note else []),
+        "",
+        "Paired difference: ours, default minus the model, mean over the seeds ± its "
+        "standard error (sd / sqrt(n)); **level** when within two standard errors of "
+        "0; accuracy and R^2 higher is better, log loss lower.",
+        "",
+    ]
+    header = ["table", "rows (splits)", "score", "ours, default", *ENSEMBLE_PEERS,
+              *(f"ours - {p}" for p in ENSEMBLE_PEERS)]
+    table_rows, tally = [], {}
+    for name, result in results.items():
+        rows = result["rows"]
+        if ours not in rows:
+            continue
+        for metric in ENSEMBLE_METRICS[result["task"]]:
+            cells = [name + (" (chosen on)" if name in DECIDE_TABLES else ""),
+                     f"{result['n_rows']:,} ({len(rows[ours])})", HEADERS[metric],
+                     cell(rows[ours], metric)]
+            cells += [cell(rows[p], metric) if p in rows else "-" for p in ENSEMBLE_PEERS]
+            for peer in ENSEMBLE_PEERS:
+                if peer not in rows:
+                    cells.append("-")
+                    continue
+                d, se, n = paired_se(rows[ours], rows[peer], metric)
+                v = level_verdict(d, se, metric)
+                tally.setdefault((peer, metric), []).append(v)
+                digits = DIGITS[metric]
+                cells.append(f"{d:+.{digits}f} ± {se:.{digits}f} ({v})")
+            table_rows.append(cells)
+    lines += ["## Ours, default, against each peer", "",
+              markdown_table(header, table_rows), ""]
+    lines += ["Tally over the tables run (ahead / level / behind):", ""]
+    for (peer, metric), verdicts in sorted(tally.items()):
+        lines.append(f"- vs {peer}, {HEADERS[metric]}: "
+                     f"{verdicts.count('ahead')} / {verdicts.count('level')} / "
+                     f"{verdicts.count('behind')}")
+    lines += ["", "## Every portfolio and fold count, against one network", "",
+              "Mean over the seeds; in brackets the paired difference to one network "
+              "± its standard error.", ""]
+    variants = sorted({row for r in results.values() for row in r["rows"]
+                       if row.startswith("ours, ") and row != ONE_NETWORK})
+    header = ["table", "score", ONE_NETWORK, *variants]
+    variant_rows = []
+    for name, result in results.items():
+        rows = result["rows"]
+        for metric in ENSEMBLE_METRICS[result["task"]]:
+            cells = [name, HEADERS[metric], cell(rows[ONE_NETWORK], metric)]
+            for v in variants:
+                if v not in rows:
+                    cells.append("-")
+                    continue
+                d, se, _ = paired_se(rows[v], rows[ONE_NETWORK], metric)
+                digits = DIGITS[metric]
+                cells.append(f"{mean(rows[v], metric):.{digits}f} "
+                             f"({d:+.{digits}f} ± {se:.{digits}f})")
+            variant_rows.append(cells)
+    lines += [markdown_table(header, variant_rows), ""]
+    lines += ["## Fit and prediction time", "",
+              "Mean fit CPU seconds; ours, default over one network and over LightGBM "
+              "(ratio of means); one-row prediction in ms, the whole pipeline, for the "
+              "ensemble of the network configuration alone (5 members; the default's "
+              "10 members compute twice the layers).", ""]
+    time_rows = []
+    for name, result in results.items():
+        rows = result["rows"]
+        if ours not in rows:
+            continue
+        cpu = {m: mean(rows[m], "cpu_s") for m in (ours, *ENSEMBLE_PEERS) if m in rows}
+        first = next(r for r in rows if r.endswith(f"x{args.n_folds}")
+                     and "+" not in r)
+        time_rows.append([
+            name, f"{cpu[ours]:.1f}", f"{cpu[ONE_NETWORK]:.1f}", f"{cpu[LIGHTGBM]:.1f}",
+            f"{cpu[CATBOOST]:.1f}", f"{cpu[ours] / cpu[ONE_NETWORK]:.1f}",
+            f"{cpu[ours] / cpu[LIGHTGBM]:.1f}",
+            f"{statistics.fmean(r['predict_ms'] for r in rows[first]):.1f}",
+            f"{statistics.fmean(r['predict_ms'] for r in rows[LIGHTGBM]):.2f}"])
+    lines += [markdown_table(["table", "ours CPU s", "one network CPU s",
+                              "LightGBM CPU s", "CatBoost CPU s", "ours / one network",
+                              "ours / LightGBM", "network x5 1-row ms",
+                              "LightGBM 1-row ms"],
+                             time_rows), ""]
+    lines += choice_lines(results, args)
+    lines += ["## Selection weights", "",
+              "Mean weight of each configuration over the seeds, as greedy selection "
+              "set them on the out-of-fold predictions.", ""]
+    for row in (ours, combo_name(tuple(_portfolio()), args.n_folds)):
+        names = row.removeprefix("ours, ").rsplit(" ", 1)[0].split("+")
+        for name, result in results.items():
+            w = result["weights"].get(row)
+            if w:
+                shares = ", ".join(f"{n} {v:.2f}" for n, v in zip(names,
+                                                                   np.mean(w, axis=0)))
+                lines.append(f"- {name}, `{row}`: {shares} ({len(w)} seeds)")
+    lines += ["", f"Not run: {', '.join(sorted(set(TABLES) - set(results))) or 'none'}.",
+              "", f"Command: `python benchmarks/bench_tabular.py --ensemble --datasets "
+              f"{','.join(results)}`", ""]
+    text = "\n".join(lines)
+    write_result(args.output, text, {"results": results,
+                                     "settings": {"seeds": args.seeds,
+                                                  "seeds_small": args.seeds_small,
+                                                  "n_folds": args.n_folds}})
+
+
+# the tables the default portfolio and fold count were chosen on; the others
+# check the choice
+DECIDE_TABLES = ("Glass", "Sonar", "SwissLabor", "Vehicle", "HousePrices", "Affairs")
+
+
+def variant_ranks(results, tables, base):
+    """Each ensemble variant's mean rank over ``tables`` and their scores (1 =
+    best), its count of table-scores ahead of / behind ``base`` beyond two
+    standard errors, and its mean fit CPU seconds. Variants fitted on every
+    one of the tables only."""
+    found = [results[t] for t in tables]
+    variants = set.intersection(*(
+        {v for v in r["rows"] if v.startswith("ours, ") and v != ONE_NETWORK}
+        for r in found)) if found else set()
+    ranks, versus = {}, {}
+    for result in found:
+        rows = result["rows"]
+        for metric in ENSEMBLE_METRICS[result["task"]]:
+            sign = -1 if metric in LOWER_IS_BETTER else 1
+            value = {v: sign * mean(rows[v], metric) for v in variants}
+            for v in variants:
+                better = sum(o > value[v] for o in value.values())
+                ties = sum(o == value[v] for o in value.values())
+                ranks.setdefault(v, []).append(better + (ties + 1) / 2)
+                d, se, _ = paired_se(rows[v], rows[base], metric)
+                versus.setdefault(v, []).append(level_verdict(d, se, metric))
+    cpu = {v: statistics.fmean(mean(r["rows"][v], "cpu_s") for r in found)
+           for v in variants}
+    return {v: (statistics.fmean(ranks[v]), versus[v].count("ahead"),
+                versus[v].count("behind"), len(ranks[v]), cpu[v]) for v in ranks}
+
+
+def choice_lines(results, args):
+    base = combo_name(("network",), args.n_folds)
+    full = combo_name(tuple(_portfolio()), args.n_folds)
+    decide = [t for t in DECIDE_TABLES if t in results]
+    checked = [t for t in results if t not in DECIDE_TABLES
+               and full in results[t]["rows"]]
+    lines = ["## How the default was chosen", "",
+             f"Chosen on {', '.join(decide)}; checked on {', '.join(checked)} (the "
+             "tables run with the whole portfolio; the largest fit only some of it). "
+             "Each ensemble variant's mean rank among the variants, over the tables "
+             f"and their scores (1 = best), on how many table-scores it is ahead of / "
+             f"behind `{base}` beyond two standard errors, and its mean fit CPU "
+             "seconds over the tables.", ""]
+    chosen, check = variant_ranks(results, decide, base), variant_ranks(results,
+                                                                        checked, base)
+    header = ["variant", "rank, chosen on", "ahead / behind", "CPU s",
+              "rank, checked on", "ahead / behind", "CPU s"]
+    rows = []
+    for v in sorted(chosen, key=lambda v: chosen[v][0]):
+        c = check.get(v)
+        rows.append([v, f"{chosen[v][0]:.2f}",
+                     f"{chosen[v][1]} / {chosen[v][2]} of {chosen[v][3]}",
+                     f"{chosen[v][4]:.1f}",
+                     f"{c[0]:.2f}" if c else "not run",
+                     f"{c[1]} / {c[2]} of {c[3]}" if c else "-",
+                     f"{c[4]:.1f}" if c else "-"])
+    return lines + [markdown_table(header, rows), ""]
+
+
+def _portfolio():
+    from skmlp_scratch.tabular import PORTFOLIO
+
+    return PORTFOLIO
+
+
+def run_ensemble(args):
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for name in args.datasets:
+        path = cache / f"{name}.json"
+        if not args.summarise_only and not path.exists():
+            print(f"running {name}", flush=True)
+            result = run_worker(__file__, [name, "--ensemble", *ensemble_arguments(args)],
+                                args.threads)
+            path.write_text(json.dumps(result))
+        if path.exists():
+            results[name] = json.loads(path.read_text())
+    summarise_ensemble(results, args)
+
+
+def ensemble_arguments(args):
+    return ["--data", str(args.data), "--seeds", ",".join(map(str, args.seeds)),
+            "--seeds-small", ",".join(map(str, args.seeds_small)),
+            "--n-folds", str(args.n_folds),
+            "--other-folds", ",".join(map(str, args.other_folds)),
+            *(["--portfolio", ",".join(args.portfolio)] if args.portfolio else []),
+            "--threads", str(args.threads)] + (["--small"] if args.small else [])
 
 
 # ------------------------------------------------------------------ summary
@@ -1074,6 +1546,32 @@ def parse_args(argv=None):
                              f"more than {BUSY_CORES} cores (default 2)")
     parser.add_argument("--from-json", default=None,
                         help="rewrite the result file from this saved .json, no fits")
+    parser.add_argument("--ensemble", action="store_true",
+                        help="compare the cross-fitted ensembles (every portfolio of "
+                             "PORTFOLIO) with one network, HistGradientBoosting, "
+                             "LightGBM and CatBoost; written to "
+                             "benchmarks/results/tabular_ensemble")
+    parser.add_argument("--seeds-small", default=list(range(10)), type=int_list,
+                        help="--ensemble: seeds on tables under 1,000 rows (default "
+                             "0-9; --seeds on the others)")
+    parser.add_argument("--n-folds", type=int, default=5,
+                        help="--ensemble: folds of every configuration (default 5)")
+    parser.add_argument("--other-folds", default=[], type=lambda t: [
+                        int(v) for v in t.split(",") if v],
+                        help="--ensemble: other fold counts, for the first "
+                             "configuration only (e.g. 8)")
+    parser.add_argument("--portfolio", default=None, type=lambda t: t.split(","),
+                        help="--ensemble: the configurations fitted, in order (default: "
+                             "all of PORTFOLIO; fewer on large tables)")
+    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir())
+                                               / "tabular_ensemble"),
+                        help="--ensemble: folder of one JSON result per table; a "
+                             "table found there is not run again")
+    parser.add_argument("--note", default=None,
+                        help="--ensemble: a paragraph added to the result's header "
+                             "(what was left out and why)")
+    parser.add_argument("--summarise-only", action="store_true",
+                        help="--ensemble: write the result from --cache, no fits")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if set(args.reuse_models) - set(PEERS):
@@ -1090,8 +1588,9 @@ def parse_args(argv=None):
         if "--retries" not in given:
             args.retries = 0
     if args.output is None:
-        args.output = (Path(tempfile.gettempdir()) / "tabular_small" if args.small
-                       else RESULTS / "tabular")
+        name = "tabular_ensemble" if args.ensemble else "tabular"
+        args.output = (Path(tempfile.gettempdir()) / f"{name}_small" if args.small
+                       else RESULTS / name)
     return args
 
 
@@ -1112,6 +1611,8 @@ def main(argv=None):
     args = parse_args(argv)
     if args.from_json:
         resummarise(args)
+    elif args.ensemble and not args.worker:
+        run_ensemble(args)
     else:
         (worker if args.worker else run_all)(args)
 

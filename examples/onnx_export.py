@@ -81,7 +81,8 @@ def main(argv=None):
     table, repaid = make_loans(n_rows, seed=0)
     X_train, X_test, y_train, y_test = train_test_split(table, repaid, test_size=0.25,
                                                         random_state=0)
-    model = make_tabular_pipeline(task="classification", min_frequency=20)
+    model = make_tabular_pipeline(task="classification", ensemble=False,
+                                  min_frequency=20)
     model.set_params(model__random_state=0).fit(X_train, y_train)
     print(f"trained on {len(X_train)} rows; test accuracy "
           f"{model.score(X_test, y_test):.3f}")

@@ -141,13 +141,16 @@ def test_task_is_inferred_and_can_be_overridden(tmp_path):
     table["grade"] = (table["size"] > 0).astype(int) + (table["weight"] > 2)
     path = tmp_path / "grades.csv"
     table.drop(columns="label").to_csv(path, index=False)
+    # ordered integer levels (0, 1, 2) are a regression, and the guess is said
     code, out, err = train(path, tmp_path / "a", "--target", "grade")
     assert code == 0, err
-    assert read_metrics(tmp_path / "a")["task"] == "classification"
+    assert read_metrics(tmp_path / "a")["task"] == "regression"
+    assert "3 integer levels" in err and "--task classification" in err
     code, out, err = train(path, tmp_path / "b", "--target", "grade",
-                           "--task", "regression")
+                           "--task", "classification")
     assert code == 0, err
-    assert read_metrics(tmp_path / "b")["task"] == "regression"
+    assert read_metrics(tmp_path / "b")["task"] == "classification"
+    assert "integer levels" not in err
 
 
 def test_table_runs_use_the_table_defaults_unless_told_otherwise(tmp_path, toy_csv):

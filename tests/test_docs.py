@@ -10,6 +10,7 @@ import pytest
 
 import skmlp_scratch._classifier as classifier_module
 import skmlp_scratch._regressor as regressor_module
+import skmlp_scratch.ensemble as ensemble_module
 import skmlp_scratch.tabular._encoders as encoders_module
 import skmlp_scratch.tabular._pipeline as pipeline_module
 import skmlp_scratch.tabular._reading as reading_module
@@ -50,7 +51,7 @@ def test_shared_docstring_sections_are_filled_in():
 
 
 @pytest.mark.parametrize("module", [classifier_module, regressor_module, reading_module,
-                                    pipeline_module, encoders_module],
+                                    pipeline_module, encoders_module, ensemble_module],
                          ids=lambda m: m.__name__)
 def test_docstring_example_runs(module):
     with warnings.catch_warnings():

@@ -20,7 +20,7 @@ numpydoc_validate = pytest.importorskip(
     "numpydoc.validate", reason="numpydoc is in the test extra: pip install -e '.[test]'")
 
 PUBLIC_MODULES = ("skmlp_scratch", "skmlp_scratch.datasets", "skmlp_scratch.tabular",
-                  "skmlp_scratch.distributed")
+                  "skmlp_scratch.distributed", "skmlp_scratch.ensemble")
 # the export module imports its extra (skl2onnx) as it loads: checked where
 # that is installed, as in CI
 if importlib.util.find_spec("skl2onnx") is not None:

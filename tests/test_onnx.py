@@ -202,7 +202,7 @@ def new_rows(frame):
 def test_table_classifier_matches(numeric):
     frame = table()
     y = np.where(frame["age"] > 50, "old", "young")
-    model = make_tabular_pipeline(task="classification", numeric=numeric,
+    model = make_tabular_pipeline(task="classification", numeric=numeric, ensemble=False,
                                   min_frequency=10)
     fit_quietly(model.set_params(model__max_iter=20), frame, y)
     rows = new_rows(frame)
@@ -217,7 +217,7 @@ def test_table_classifier_matches(numeric):
 def test_table_regressor_matches(numeric, log_target):
     frame = table()
     y = frame["age"] * 3.0 + np.where(frame["member"], 50.0, 10.0)
-    model = make_tabular_pipeline(task="regression", numeric=numeric,
+    model = make_tabular_pipeline(task="regression", numeric=numeric, ensemble=False,
                                   log_target=log_target)
     fit_quietly(model.set_params(model__regressor__max_iter=20), frame, y)
     rows = new_rows(frame)
@@ -233,7 +233,8 @@ def test_every_numeric_scaler_converts_or_is_named():
     frame = table()
     y = frame["age"] > 50
     for numeric in NUMERIC_SCALERS:
-        model = make_tabular_pipeline(task="classification", numeric=numeric)
+        model = make_tabular_pipeline(task="classification", numeric=numeric,
+                                      ensemble=False)
         if numeric == "quantile":  # fewer quantiles than the table's rows
             model.set_params(preprocess__numeric__scale__n_quantiles=100)
         fit_quietly(model.set_params(model__max_iter=5), frame, y)
@@ -248,7 +249,7 @@ def test_every_numeric_scaler_converts_or_is_named():
 
 def test_table_inputs_are_one_per_column():
     frame = table()
-    model = make_tabular_pipeline(task="classification")
+    model = make_tabular_pipeline(task="classification", ensemble=False)
     fit_quietly(model.set_params(model__max_iter=5), frame, frame["age"] > 50)
     onnx_model = skmlp_onnx.to_onnx(model, frame.iloc[:1])
     names = [i.name for i in onnx_model.graph.input]

@@ -13,8 +13,12 @@ from sklearn.preprocessing import QuantileTransformer, StandardScaler
 
 from conftest import short_training
 from skmlp_scratch import MLPScratchClassifier, MLPScratchRegressor
+from skmlp_scratch.ensemble import CrossFitClassifier, CrossFitRegressor
 from skmlp_scratch.tabular import (
+    ENSEMBLE_DEFAULTS,
     NUMERIC_SCALERS,
+    PORTFOLIO,
+    TABLE_DEFAULTS,
     TableError,
     TableWarning,
     final_estimator,
@@ -77,13 +81,34 @@ def test_missing_values_written_as_na_are_not_mixed_text(tmp_path):
 @pytest.mark.parametrize("y, task", [
     (["a", "b", "a"], "classification"),
     ([True, False, True], "classification"),
-    ([0, 1, 2, 1, 0], "classification"),
+    ([0, 1, 1, 0], "classification"),  # two levels: a binary target
     ([1.0, 2.0, 1.0], "classification"),  # integers written as floats
-    (np.arange(21), "regression"),  # too many levels for classes
+    (np.arange(21) % 21, "regression"),  # too many levels to be class codes
     ([0.5, 1.25, 3.0], "regression"),
 ])
 def test_infer_task(y, task):
     assert infer_task(pd.Series(y)) == task
+
+
+@pytest.mark.parametrize("y", [
+    pd.Series([0, 1, 2, 9, 0, 3], name="visits"),  # a count, 0-9
+    pd.Series([0.0, 1.0, 2.0, 3.0, 7.0, 12.0], name="visits"),  # counts as floats
+    pd.Series([12, 13, 18, 14, 16], name="visits"),  # years of schooling
+])
+def test_ordered_integer_levels_are_a_regression_said_aloud(y):
+    with pytest.warns(TableWarning) as caught:
+        assert infer_task(y) == "regression"
+    message = str(caught[0].message)
+    assert "'visits'" in message and f"{y.nunique()} integer levels" in message
+    assert "--task classification" in message
+
+
+@pytest.mark.parametrize("y", [["a", "b"], [0, 1, 0], [0.5, 2.25, 3.0],
+                               np.arange(30)])
+def test_certain_guesses_are_silent(y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        infer_task(pd.Series(y))
 
 
 # ---------------------------------------------------------- preprocessing
@@ -261,11 +286,52 @@ def test_log_target_refuses_non_positive_values_and_classification():
 
 
 def test_default_estimator_follows_the_task():
-    assert isinstance(final_estimator(make_tabular_pipeline()), MLPScratchClassifier)
+    assert isinstance(final_estimator(make_tabular_pipeline()), CrossFitClassifier)
     assert isinstance(final_estimator(make_tabular_pipeline(task="regression")),
+                      CrossFitRegressor)
+    # one network is one option away
+    network = final_estimator(make_tabular_pipeline(ensemble=False))
+    assert isinstance(network, MLPScratchClassifier)
+    assert network.get_params() == MLPScratchClassifier(**TABLE_DEFAULTS).get_params()
+    assert isinstance(final_estimator(make_tabular_pipeline(task="regression",
+                                                            ensemble=False)),
                       MLPScratchRegressor)
     with pytest.raises(ValueError, match="task must be"):
         make_tabular_pipeline(task="ranking")
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_default_ensemble_holds_the_default_portfolio(task):
+    ensemble = final_estimator(make_tabular_pipeline(task=task))
+    assert ensemble.n_folds == ENSEMBLE_DEFAULTS["n_folds"]
+    names = [name for name, _ in ensemble.estimators]
+    assert names == list(ENSEMBLE_DEFAULTS["portfolio"])
+    for name, config in ensemble.estimators:
+        reference = PORTFOLIO[name](task)
+        assert type(config) is type(reference)
+        assert plain_params(config) == plain_params(reference)
+
+
+def plain_params(estimator):
+    """Deep parameters but the estimator objects, which compare by identity."""
+    return {key: value for key, value in estimator.get_params(deep=True).items()
+            if not hasattr(value, "get_params") and key != "steps"}
+
+
+@pytest.mark.parametrize("name", sorted(PORTFOLIO))
+def test_every_portfolio_configuration_fits_a_table_in_an_ensemble(name):
+    table = mixed_table()
+    y = (table["income"] > table["income"].median()).map({True: "rich", False: "poor"})
+    config = PORTFOLIO[name]("classification")
+    network = config[-1] if hasattr(config, "steps") else config
+    network.set_params(max_iter=5)  # fitting, not converging, is the point
+    model = make_tabular_pipeline(CrossFitClassifier([(name, config)], n_folds=3,
+                                                     random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(table, y)
+    assert final_estimator(model).oof_predictions_.shape == (len(table), 2)
+    assert set(model.predict(table)) <= {"rich", "poor"}
 
 
 def test_skops_round_trip_trusts_only_known_packages(tmp_path):

@@ -21,8 +21,10 @@ preprocessor works for any table and inside
 :class:`~sklearn.model_selection.GridSearchCV`. Identifier columns carry no
 signal: leave them out of ``X``.
 
-:func:`make_tabular_pipeline` puts the preprocessor and an estimator in one
-:class:`~sklearn.pipeline.Pipeline`; for regression the target is
+:func:`make_tabular_pipeline` puts the preprocessor and a model in one
+:class:`~sklearn.pipeline.Pipeline`: by default a cross-fitted ensemble of
+networks (:func:`make_table_model`, :data:`ENSEMBLE_DEFAULTS`), one network
+with ``ensemble=False``; for regression the target is
 standardised (and, if asked, log-transformed first) through
 :class:`~sklearn.compose.TransformedTargetRegressor`, since a network fits a
 target of unit scale far better than one in the hundreds.
@@ -39,7 +41,9 @@ they use, :data:`TABLE_DEFAULTS`) and ``_encoders``
 
 from ._encoders import PiecewiseLinearEncoder
 from ._pipeline import (
+    ENSEMBLE_DEFAULTS,
     NUMERIC_SCALERS,
+    PORTFOLIO,
     TABLE_DEFAULTS,
     AsText,
     Cast,
@@ -47,6 +51,7 @@ from ._pipeline import (
     SoftClip,
     final_estimator,
     make_preprocessor,
+    make_table_model,
     make_tabular_pipeline,
     soft_clip,
 )
@@ -61,8 +66,10 @@ from ._reading import (
 __all__ = [
     "AsText",
     "Cast",
+    "ENSEMBLE_DEFAULTS",
     "LogTarget",
     "NUMERIC_SCALERS",
+    "PORTFOLIO",
     "PiecewiseLinearEncoder",
     "SoftClip",
     "TABLE_DEFAULTS",
@@ -71,6 +78,7 @@ __all__ = [
     "final_estimator",
     "infer_task",
     "make_preprocessor",
+    "make_table_model",
     "make_tabular_pipeline",
     "read_table",
     "soft_clip",

@@ -17,8 +17,8 @@ import numpy as np
 
 PANDAS_HINT = 'pip install "skmlp_scratch[tabular]"'
 
-# a numeric target with at most this many distinct integer values is taken
-# for class labels by infer_task
+# a numeric target with at most this many distinct integer values might be
+# class codes: infer_task takes it for a regression and says so
 MAX_CLASS_LEVELS = 20
 
 
@@ -733,9 +733,14 @@ def _import_pandas():
 def infer_task(y):
     """``"classification"`` or ``"regression"``, guessed from the target column.
 
-    Text, boolean and categorical targets are class labels; so are numbers
-    that are all integers with at most ``MAX_CLASS_LEVELS`` (20) distinct
-    values. Any other numeric target is a regression target.
+    Text, boolean and categorical targets are class labels, and so is a
+    numeric target of at most two distinct values (0/1, 1/2). Any other
+    numeric target is a regression target: numbers that are not all integers,
+    and integers of three levels or more, which are ordered (a count of
+    doctor visits, years of schooling, a rating) unless the user says that
+    they are class codes. With at most ``MAX_CLASS_LEVELS`` (20) integer
+    levels that guess can be wrong, so it is said in a :class:`TableWarning`
+    that names the way to the other task.
 
     Parameters
     ----------
@@ -747,17 +752,36 @@ def infer_task(y):
     task : {"classification", "regression"}
         The kind of estimator the target calls for.
 
+    Warns
+    -----
+    TableWarning
+        When the target is integers of 3 to ``MAX_CLASS_LEVELS`` levels: taken
+        for a regression, though they might be class codes.
+
     Examples
     --------
     >>> from skmlp_scratch.tabular import infer_task
-    >>> infer_task(["yes", "no", "yes"]), infer_task([1.5, 2.0, 7.25])
-    ('classification', 'regression')
+    >>> infer_task(["yes", "no", "yes"]), infer_task([1.5, 2.0, 7.25]), infer_task([0, 1])
+    ('classification', 'regression', 'classification')
     """
     values = np.asarray(y)
     if values.dtype.kind not in "iuf":
         return "classification"
     if values.dtype.kind == "f" and not np.all(np.mod(values, 1) == 0):
         return "regression"
-    return "classification" if len(np.unique(values)) <= MAX_CLASS_LEVELS else "regression"
+    levels = np.unique(values)
+    if len(levels) <= 2:
+        return "classification"
+    if len(levels) <= MAX_CLASS_LEVELS:
+        name = f"target {y.name!r}" if isinstance(getattr(y, "name", None), str) else (
+            "the target")
+        shown = ", ".join(f"{v:g}" for v in levels[:6]) + (", ..." if len(levels) > 6
+                                                             else "")
+        warnings.warn(
+            f"{name} has {len(levels)} integer levels ({shown}): taken as ordered "
+            "numbers (a count, a score), so the task is regression; if they are "
+            "class codes, ask for classification (--task classification on the "
+            "command line)", TableWarning, stacklevel=2)
+    return "regression"
 
 

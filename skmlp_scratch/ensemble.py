@@ -1,0 +1,613 @@
+"""Cross-fitted ensembles of networks, and greedy selection over configurations.
+
+:class:`CrossFitClassifier` and :class:`CrossFitRegressor` fit each of a few
+configurations (``estimators``) ``n_folds`` times: member ``j`` is trained on
+every fold but ``j`` and early-stopped on fold ``j``, which it never trains
+on. Every row is so predicted by one member that did not see it, its
+*out-of-fold* prediction, and one fit gives an honest score on every row; the
+ensemble predicts the mean of its members, which varies less than any one of
+them does.
+
+With several configurations, greedy ensemble selection (Caruana et al.,
+"Ensemble selection from libraries of models", ICML 2004) weighs them by
+their out-of-fold predictions: it starts from the best configuration and
+adds, with replacement, the one whose addition most lowers the out-of-fold
+loss of the running mean, for ``selection_rounds`` rounds, keeping the round
+of least loss; a configuration's weight is its share of the picks.
+
+The fitted attributes are what a report needs: ``oof_predictions_`` and
+``oof_scores_``, each configuration's and each member's out-of-fold scores
+(``config_scores_``, ``member_scores_``), ``weights_`` and ``folds_``. Besides
+the fitted members they are plain data (arrays, lists, dicts of numbers and
+text), so a skops file asks its reader to trust only the classes of the
+members and of the ensemble.
+"""
+
+import inspect
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context, clone
+from sklearn.ensemble._base import _BaseHeterogeneousEnsemble
+from sklearn.metrics import accuracy_score, log_loss, r2_score
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from ._classifier import MLPScratchClassifier
+from ._regressor import MLPScratchRegressor
+
+__all__ = ["CrossFitClassifier", "CrossFitRegressor", "assign_folds", "select_greedily"]
+
+# a probability floor, so that the selection's log loss of a 0 stays finite
+_EPS = 1e-15
+
+
+# ------------------------------------------------------------------ folds
+
+
+def assign_folds(y_codes, n_samples, n_folds, rng):
+    """Assign each row a fold, stratified by class when ``y_codes`` is given.
+
+    The rows of each class are shuffled and dealt to the folds in turn, the
+    deal going on from one class to the next, so each fold gets the floor or
+    the ceiling of its share of every class and the folds differ in size by
+    at most one row. A class of ``2 <= n_c < n_folds`` rows lies in ``n_c``
+    folds, which still leaves one of its rows at least in every member's
+    training folds. A class of one row cannot be held out and trained on
+    both: that row gets fold ``-1``, in every member's training rows and in
+    no validation fold.
+
+    Parameters
+    ----------
+    y_codes : ndarray of shape (n_samples,) of int, or None
+        Class index of each row; None for regression (plain shuffled folds).
+    n_samples : int
+        Number of rows.
+    n_folds : int
+        Number of folds, at least 2.
+    rng : numpy.random.RandomState
+        The fit's generator.
+
+    Returns
+    -------
+    folds : ndarray of shape (n_samples,) of int
+        Fold of each row in ``[0, n_folds)``, or ``-1``.
+    """
+    folds = np.full(n_samples, -1, dtype=np.intp)
+    if y_codes is None:
+        folds[rng.permutation(n_samples)] = np.arange(n_samples) % n_folds
+        return folds
+    start = 0
+    for code in np.flatnonzero(np.bincount(y_codes) >= 2):
+        rows = rng.permutation(np.flatnonzero(y_codes == code))
+        folds[rows] = (start + np.arange(len(rows))) % n_folds
+        start = (start + len(rows)) % n_folds
+    return folds
+
+
+# -------------------------------------------------------------- selection
+
+
+def select_greedily(predictions, loss, rounds):
+    """Weigh configurations by greedy ensemble selection with replacement.
+
+    Caruana et al. (2004): start from the configuration of least loss; at
+    each further round add the one that minimises the loss of the mean of
+    the picks so far plus it (a configuration may be picked again, which
+    raises its weight). Of the ``rounds`` nested ensembles the one of least
+    loss is kept, the earliest on a tie.
+
+    Parameters
+    ----------
+    predictions : list of ndarray, each of shape (n_samples, ...)
+        Out-of-fold predictions of each configuration.
+    loss : callable
+        ``loss(P) -> float`` of a prediction of the same shape; lower is better.
+    rounds : int
+        Picks, at least 1.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_configs,)
+        Non-negative, summing to 1: each configuration's share of the picks.
+    """
+    counts = np.zeros(len(predictions), dtype=np.intp)
+    total = np.zeros_like(predictions[0], dtype=np.float64)
+    best_loss, best_counts = np.inf, None
+    for size in range(1, rounds + 1):
+        trial = [loss((total + P) / size) for P in predictions]
+        pick = int(np.argmin(trial))
+        counts[pick] += 1
+        total += predictions[pick]
+        if trial[pick] < best_loss:
+            best_loss, best_counts = trial[pick], counts.copy()
+    return best_counts / best_counts.sum()
+
+
+# ---------------------------------------------------------------- members
+
+
+def _seed_member(member, seed):
+    """Set every ``random_state`` of ``member`` (its steps' too) to ``seed``."""
+    names = [k for k in member.get_params(deep=True)
+             if k == "random_state" or k.endswith("__random_state")]
+    member.set_params(**dict.fromkeys(names, seed))
+
+
+def _fit_with_validation(member, X, y, X_val, y_val):
+    """Fit ``member`` on ``(X, y)``, early-stopped on ``(X_val, y_val)``.
+
+    An estimator whose ``fit`` takes ``X_val`` and ``y_val`` (the networks)
+    gets them; the steps before the last of a ``Pipeline`` are fitted on
+    ``X`` and transform ``X_val`` for it; any other estimator is fitted on
+    ``(X, y)`` alone.
+    """
+    final = member
+    if isinstance(member, Pipeline):
+        head, final = member[:-1], member.steps[-1][1]
+        X = head.fit_transform(X, y)
+        X_val = head.transform(X_val)
+    if {"X_val", "y_val"} <= set(inspect.signature(final.fit).parameters):
+        final.fit(X, y, X_val=X_val, y_val=y_val)
+    else:
+        final.fit(X, y)
+    return member
+
+
+def _fit_member(member, X, y, train, valid, seed, predict):
+    """One member: fitted on rows ``train``, its predictions of rows ``valid``."""
+    _seed_member(member, seed)
+    _fit_with_validation(member, X[train], y[train], X[valid], y[valid])
+    return member, predict(member, X[valid])
+
+
+# ---------------------------------------------------------------- the base
+
+
+class _BaseCrossFit(_BaseHeterogeneousEnsemble):
+    """What the cross-fitted classifier and regressor share; not for direct use.
+
+    A subclass sets ``_default_network`` and the hooks ``_check_targets``,
+    ``_member_predict``, ``_selection_loss`` and ``_scores``. scikit-learn's
+    base of heterogeneous ensembles gives ``get_params`` and ``set_params``
+    over the named configurations, as for ``VotingClassifier``.
+    """
+
+    _parameter_constraints = {
+        "estimators": [None, list],
+        "n_folds": [Interval(Integral, 2, None, closed="left")],
+        "selection_rounds": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [None, Integral],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimators=None, *, n_folds=5, selection_rounds=25, n_jobs=None,
+                 random_state=None):
+        self.estimators = estimators
+        self.n_folds = n_folds
+        self.selection_rounds = selection_rounds
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+
+    def _configurations(self):
+        if self.estimators is None:
+            return [("network", self._default_network())]
+        if not self.estimators:
+            raise ValueError("estimators is empty; give at least one (name, "
+                             "estimator) pair, or None for the default network.")
+        if not all(isinstance(e, tuple) and len(e) == 2 for e in self.estimators):
+            raise ValueError("estimators must be a list of (name, estimator) pairs; "
+                             f"got {self.estimators!r}.")
+        names, estimators = zip(*self.estimators)
+        self._validate_names(names)
+        for name, estimator in self.estimators:
+            if not hasattr(estimator, "fit"):
+                raise ValueError(f"estimators entry {name!r} is not an estimator (it "
+                                 f"has no fit method): {estimator!r}.")
+        return list(self.estimators)
+
+    def _fit_all_or_nothing(self, X, y):
+        # learned state only changes once every member is fitted
+        params = self.get_params(deep=False)
+        saved = {k: v for k, v in vars(self).items() if k not in params}
+        try:
+            return self._fit(X, y)
+        except BaseException:
+            for key in [k for k in vars(self) if k not in params]:
+                delattr(self, key)
+            vars(self).update(saved)
+            raise
+
+    def _fit(self, X, y):
+        configurations = self._configurations()
+        X, y = validate_data(self, X, y, accept_sparse="csr",
+                             dtype=(np.float64, np.float32),
+                             multi_output=self._multi_output_targets,
+                             y_numeric=self._multi_output_targets)
+        y, y_codes, target = self._check_targets(y)
+        rng = check_random_state(self.random_state)
+        # the folds first, then the seeds: one random_state gives both
+        folds, n_folds, notes = self._make_folds(y_codes, len(y), rng)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=(len(configurations), n_folds))
+        members, oof = self._fit_members([e for _, e in configurations], X, y, folds,
+                                         seeds)
+        held = folds >= 0
+        weights = select_greedily([P[held] for P in oof],
+                                  lambda P: self._selection_loss(target[held], P),
+                                  self.selection_rounds)
+        ensemble_oof = sum(w * P for w, P in zip(weights, oof))
+        self._store_fit(configurations, members, oof, ensemble_oof, weights, folds,
+                        n_folds, notes, y, held)
+        return self
+
+    def _fit_members(self, estimators, X, y, folds, seeds):
+        """Every member, and each configuration's out-of-fold predictions.
+
+        Returns ``members[m][j]`` and ``oof[m]`` of shape (n_samples, ...):
+        row ``i`` of fold ``j`` predicted by ``members[m][j]``; a row of fold
+        -1, which no member held out, by the mean of them all.
+        """
+        n_folds = seeds.shape[1]
+        tasks = [(m, j) for m in range(len(estimators)) for j in range(n_folds)]
+        fitted = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_member)(clone(estimators[m]), X, y, np.flatnonzero(folds != j),
+                                 np.flatnonzero(folds == j), int(seeds[m, j]),
+                                 type(self)._member_predict)
+            for m, j in tasks)
+        members = [[None] * n_folds for _ in estimators]
+        oof = [None] * len(estimators)
+        for (m, j), (member, P) in zip(tasks, fitted):
+            members[m][j] = member
+            if oof[m] is None:
+                oof[m] = np.zeros((len(y), *P.shape[1:]), dtype=np.float64)
+            oof[m][folds == j] = P
+        unheld = folds < 0
+        if unheld.any():
+            for m, row in enumerate(members):
+                oof[m][unheld] = np.mean([self._member_predict(e, X[unheld])
+                                          for e in row], axis=0)
+        return members, oof
+
+    def _make_folds(self, y_codes, n_samples, rng):
+        """``folds``, the number of folds, and the notes a report should print."""
+        notes = []
+        can_hold = n_samples if y_codes is None else int(
+            np.bincount(y_codes)[np.bincount(y_codes) >= 2].sum())
+        if can_hold < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 rows it can hold out "
+                f"(classes of 2 rows or more); got n_samples={n_samples}.")
+        n_folds = min(self.n_folds, can_hold)
+        if n_folds < self.n_folds:
+            notes.append(f"n_folds={self.n_folds} lowered to {n_folds}: only "
+                         f"{can_hold} rows can be held out.")
+        folds = assign_folds(y_codes, n_samples, n_folds, rng)
+        if y_codes is not None:
+            counts = np.bincount(y_codes)
+            small = self.classes_[(counts >= 2) & (counts < n_folds)]
+            single = self.classes_[counts == 1]
+            if len(small):
+                notes.append(f"classes {small.tolist()} have fewer rows than the "
+                             f"{n_folds} folds: folds are stratified, but those "
+                             "classes are missing from some folds' validation rows.")
+            if len(single):
+                notes.append(f"classes {single.tolist()} have a single row: it is "
+                             "in every member's training rows, held out by none, "
+                             "and its out-of-fold prediction is in-sample.")
+        return folds, n_folds, notes
+
+    def _store_fit(self, configurations, members, oof, ensemble_oof, weights, folds,
+                   n_folds, notes, y, held):
+        self.config_names_ = [name for name, _ in configurations]
+        self.weights_ = weights
+        # every member is kept, those of weight 0 too: predict skips them, and
+        # a report can still show what each configuration predicts
+        self.estimators_ = members
+        self.folds_ = folds
+        self.n_folds_ = n_folds
+        self.fold_notes_ = notes
+        self.oof_predictions_ = ensemble_oof
+        self.oof_scores_ = self._scores(y[held], ensemble_oof[held])
+        self.config_scores_ = [self._scores(y[held], P[held]) for P in oof]
+        self.member_scores_ = [
+            [self._scores(y[folds == j], P[folds == j]) for j in range(n_folds)]
+            for P in oof]
+
+    # -------------------------------------------------------------- predict
+
+    def _mean_prediction(self, X):
+        """The weighted mean over configurations of their members' mean."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32),
+                          reset=False)
+        total = 0.0
+        for weight, members in zip(self.weights_, self.estimators_):
+            if weight > 0:
+                total = total + weight * np.mean(
+                    [self._member_predict(e, X) for e in members], axis=0,
+                    dtype=np.float64)
+        return total
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+_PARAMETERS = """
+    Parameters
+    ----------
+    estimators : list of (str, estimator) or None, default=None
+        The configurations, each cross-fitted on the same folds: a name and an
+        unfitted estimator. An estimator whose ``fit`` takes ``X_val`` and
+        ``y_val`` (:class:`~skmlp_scratch.MLPScratchClassifier`,
+        :class:`~skmlp_scratch.MLPScratchRegressor`) is early-stopped on its
+        held-out fold when its ``early_stopping=True``; the transformers of a
+        ``Pipeline`` are fitted on the training folds and transform the held-out
+        fold for its last step. None: one network{default}, named
+        ``"network"``. A grid reaches a configuration's parameters as
+        ``name__param``.
+    n_folds : int, default=5
+        Folds, and members per configuration; fewer if fewer rows can be held
+        out (see ``n_folds_``).
+    selection_rounds : int, default=25
+        Rounds of greedy ensemble selection over the configurations (unused
+        with one).
+    n_jobs : int or None, default=None
+        Members fitted at once, by :mod:`joblib`; None is 1 unless in a
+        ``joblib.parallel_config`` context, -1 is every core. The fitted
+        ensemble does not depend on it.
+    random_state : int, RandomState instance or None, default=None
+        Draws the folds and each member's seed (which replaces the member's own
+        ``random_state``); an int gives a bit-identical ensemble at every fit.
+"""
+
+_ATTRIBUTES = """
+    estimators_ : list of list of estimator
+        ``estimators_[m][j]``: configuration ``m`` fitted on every fold but
+        ``j``; those of a configuration of weight 0 are kept but not used.
+    config_names_ : list of str
+        The configurations' names, in the order of ``estimators``.
+    weights_ : ndarray of shape (n_configs,)
+        Each configuration's weight in the mean, from greedy selection; sums
+        to 1.
+    folds_ : ndarray of shape (n_samples,)
+        The fold of each training row, or -1 for a row held out by no member.
+    n_folds_ : int
+        Folds used.
+    fold_notes_ : list of str
+        What the folds could not do as asked (fewer folds, small classes), in
+        words for a report; empty when nothing.
+    oof_predictions_ : ndarray of shape {oof_shape}
+        The ensemble's out-of-fold prediction of each training row: each
+        configuration's member that did not train on the row, weighted by
+        ``weights_``.
+    oof_scores_ : dict of str to float
+        The ensemble's out-of-fold scores ({scores}), over the rows held out.
+    config_scores_ : list of dict
+        The same for each configuration alone.
+    member_scores_ : list of list of dict
+        ``member_scores_[m][j]``: member ``j`` of configuration ``m`` scored
+        on its own fold, the fold it was early-stopped on.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names, when ``X`` had string column names.
+"""
+
+
+# -------------------------------------------------------------- classifier
+
+
+class CrossFitClassifier(ClassifierMixin, _BaseCrossFit):
+    __doc__ = """Cross-fitted ensemble classifier: the mean of k networks' probabilities.
+
+    Each configuration is fitted ``n_folds`` times on folds stratified by
+    class, each member on all folds but one and early-stopped on that one;
+    the prediction is the mean of the members' probabilities, weighted across
+    configurations by greedy ensemble selection on the out-of-fold
+    probabilities. A class too small for every fold is noted in
+    ``fold_notes_``, never refused.
+""" + _PARAMETERS.format(default=" (``MLPScratchClassifier(early_stopping=True)``)") + """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.""" + _ATTRIBUTES.format(
+        oof_shape="(n_samples, n_classes)",
+        scores="``log_loss`` and ``accuracy``") + """
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skmlp_scratch import MLPScratchClassifier
+    >>> from skmlp_scratch.ensemble import CrossFitClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> network = MLPScratchClassifier((16,), early_stopping=True, max_iter=300,
+    ...                                learning_rate_init=0.01)
+    >>> model = CrossFitClassifier([("net", network)], random_state=0).fit(X, y)
+    >>> model.oof_predictions_.shape
+    (150, 3)
+    >>> model.oof_scores_["accuracy"] > 0.8
+    True
+    """
+
+    _multi_output_targets = False
+
+    @staticmethod
+    def _default_network():
+        return MLPScratchClassifier(early_stopping=True)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit every member, select the weights, keep the out-of-fold scores.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : CrossFitClassifier
+            The fitted ensemble. If fitting raises, the ensemble keeps exactly
+            the state it had before the call.
+        """
+        return self._fit_all_or_nothing(X, y)
+
+    def _check_targets(self, y):
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        self.classes_, y_codes = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"{type(self).__name__} needs samples of at least 2 "
+                             f"classes; got only one class: {self.classes_[0]}.")
+        return y, y_codes, y_codes
+
+    @staticmethod
+    def _member_predict(member, X):
+        # float32 probabilities sum to 1 within float32's precision only:
+        # rescaled in float64, their means sum to 1 as scikit-learn's metrics expect
+        P = np.asarray(member.predict_proba(X), dtype=np.float64)
+        return P / P.sum(axis=1, keepdims=True)
+
+    @staticmethod
+    def _selection_loss(y_codes, P):
+        return -np.mean(np.log(np.maximum(P[np.arange(len(y_codes)), y_codes], _EPS)))
+
+    def _scores(self, y, P):
+        if len(y) == 0:
+            return {"log_loss": float("nan"), "accuracy": float("nan")}
+        return {"log_loss": float(log_loss(y, P, labels=self.classes_)),
+                "accuracy": float(accuracy_score(y, self.classes_[P.argmax(axis=1)]))}
+
+    def predict_proba(self, X):
+        """Class probabilities: the weighted mean of the members'.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            In the order of ``classes_``; float64.
+        """
+        return self._mean_prediction(X)
+
+    def predict(self, X):
+        """Predict the labels of the highest mean probability.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        proba = self.predict_proba(X)  # checks that the ensemble is fitted first
+        return self.classes_[proba.argmax(axis=1)]
+
+
+# --------------------------------------------------------------- regressor
+
+
+class CrossFitRegressor(RegressorMixin, _BaseCrossFit):
+    __doc__ = """Cross-fitted ensemble regressor: the mean of k networks' predictions.
+
+    Each configuration is fitted ``n_folds`` times on shuffled folds, each
+    member on all folds but one and early-stopped on that one; the prediction
+    is the mean of the members', weighted across configurations by greedy
+    ensemble selection on the out-of-fold squared error.
+""" + _PARAMETERS.format(default=" (``MLPScratchRegressor(early_stopping=True)``)") + """
+    Attributes
+    ----------""" + _ATTRIBUTES.format(
+        oof_shape="(n_samples,) or (n_samples, n_outputs)",
+        scores="``r2`` and ``squared_error``, the mean over rows and outputs") + """
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skmlp_scratch import MLPScratchRegressor
+    >>> from skmlp_scratch.ensemble import CrossFitRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
+    >>> network = MLPScratchRegressor(hidden_layer_sizes=(32,), early_stopping=True,
+    ...                               max_iter=500, learning_rate_init=0.01)
+    >>> model = CrossFitRegressor([("net", network)], random_state=0).fit(X, y / 100)
+    >>> model.oof_scores_["r2"] > 0.9
+    True
+    """
+
+    _multi_output_targets = True
+
+    @staticmethod
+    def _default_network():
+        return MLPScratchRegressor(early_stopping=True)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit every member, select the weights, keep the out-of-fold scores.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self : CrossFitRegressor
+            The fitted ensemble. If fitting raises, the ensemble keeps exactly
+            the state it had before the call.
+        """
+        return self._fit_all_or_nothing(X, y)
+
+    def _check_targets(self, y):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return y, None, y
+
+    @staticmethod
+    def _member_predict(member, X):
+        return member.predict(X)
+
+    @staticmethod
+    def _selection_loss(y, P):
+        return float(np.mean((P - y) ** 2))
+
+    @staticmethod
+    def _scores(y, P):
+        if len(y) < 2:
+            return {"r2": float("nan"), "squared_error": float("nan")}
+        return {"r2": float(r2_score(y, P)),
+                "squared_error": float(np.mean((P - y) ** 2))}
+
+    def predict(self, X):
+        """Predict targets: the weighted mean of the members'.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            In float64.
+        """
+        return self._mean_prediction(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
