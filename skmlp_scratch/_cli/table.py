@@ -65,8 +65,7 @@ def add_table_options(parser):
     group.add_argument("--task", default="auto",
                        choices=["auto", "classification", "regression"],
                        help="auto: classification for a text or boolean target or "
-                            "at most 20 distinct integers, else regression "
-                            "(default: auto)")
+                            "two distinct numbers, else regression (default: auto)")
     group.add_argument("--log-target", action="store_true",
                        help="regression: fit the log of a positive, skewed target")
     group.add_argument("--drop", type=parse_columns, default=(), metavar="COLUMNS",
