@@ -79,10 +79,12 @@ class TrainingRun:
 
     @property
     def is_ensemble(self):
+        """Whether the model ends in a cross-fitted ensemble."""
         return is_ensemble(self.network)
 
     @property
     def has_test(self):
+        """Whether rows were held out from the fit for test scores."""
         return len(self.y_test) > 0
 
     @property
