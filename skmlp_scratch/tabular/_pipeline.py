@@ -1,10 +1,12 @@
-"""The pipeline that turns a table into network inputs, and the network's table defaults.
+"""The pipeline that turns a table into network inputs, and the table model's defaults.
 
 :func:`make_preprocessor` builds the ``ColumnTransformer`` (numeric scaling
 with :class:`SoftClip`, missing-value flags, one-hot encoded categories) and
-:func:`make_tabular_pipeline` puts it before a network; the small transformer
-classes here replace functions so that the pipeline is saved by name and
-converts to ONNX.
+:func:`make_tabular_pipeline` puts it before the table model of
+:func:`make_table_model`: a cross-fitted ensemble of the configurations of
+:data:`PORTFOLIO` named by :data:`ENSEMBLE_DEFAULTS`, or one network of
+:data:`TABLE_DEFAULTS`. The small transformer classes here replace functions
+so that the pipeline is saved by name and converts to ONNX.
 """
 
 from numbers import Real
@@ -86,11 +88,13 @@ dropout 0.15, in the spirit of RealMLP (Holzmüller et al., 2024).
 """
 
 # Chosen on six tables (Glass, Sonar, SwissLabor, Vehicle, HousePrices,
-# Affairs; five 80/20 splits each) and checked on the others, in
+# Affairs; five 80/20 splits each) and checked on thirteen others, in
 # benchmarks/results/tabular_ensemble.md: network+bins had the best mean rank
-# of the six portfolios on the six and was never behind the network ensemble
-# alone beyond two standard errors; 8 folds instead of 5 gained on some
-# tables and lost on others, at 1.6 times the cost.
+# of the portfolios on the six and is never behind the network ensemble
+# alone beyond two standard errors. Adding "deep" ranks a little higher with
+# ten splits, but is level with this default on 26 of 32 table-scores at
+# 2.4 times the fit time; 8 folds instead of 5 gained nothing consistent at
+# 1.6 times the cost.
 ENSEMBLE_DEFAULTS = {
     "portfolio": ("network", "bins"),
     "n_folds": 5,
