@@ -59,6 +59,7 @@ def test_oof_scores_are_those_of_the_saved_models_oof_predictions(classifier_run
     assert metrics["oof_log_loss"] == pytest.approx(
         log_loss(y, proba, labels=ensemble.classes_))
     assert f"accuracy {metrics['oof_accuracy']:.4f}" in out
+    assert "120 rows, every one fitted and scored out of fold" in out
     # each configuration's weight and scores, each member's, as the ensemble has them
     summary = metrics["ensemble"]
     assert [c["name"] for c in summary["configurations"]] == ensemble.config_names_

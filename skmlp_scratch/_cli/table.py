@@ -144,9 +144,11 @@ def run_train_table(args):
               "out, then --refit fits again on every row)", file=sys.stderr)
     check_scalable(pipeline, X_train, args.numeric)
     with report_folder(args.report_dir, args.dataset, datetime.now()) as report_dir:
+        rows = (f"{len(y_train)} training and {len(y_test)} test rows" if len(y_test)
+                else f"{len(y_train)} rows, every one fitted and scored out of fold")
         print(f"data: {args.dataset}, target {args.target!r} ({task}"
-              f"{', log' if args.log_target else ''}), {len(y_train)} training and "
-              f"{len(y_test)} test rows, {X.shape[1]} columns", flush=True)
+              f"{', log' if args.log_target else ''}), {rows}, {X.shape[1]} columns",
+              flush=True)
         if dropped:
             print(f"note: {dropped} rows without a target value were left out")
         table = {"target": args.target, "columns": list(X.columns),
