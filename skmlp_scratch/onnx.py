@@ -7,7 +7,10 @@ part skl2onnx does not know: :class:`~skmlp_scratch.MLPScratchClassifier`,
 :class:`~skmlp_scratch.tabular.AsText`, :class:`~skmlp_scratch.tabular.LogTarget`),
 :class:`~skmlp_scratch.tabular.PiecewiseLinearEncoder`, scikit-learn's
 :class:`~sklearn.impute.MissingIndicator` and
-:class:`~sklearn.compose.TransformedTargetRegressor`. After that,
+:class:`~sklearn.compose.TransformedTargetRegressor`, and (through
+:mod:`skmlp_scratch.onnx_ensemble`) the cross-fitted ensembles
+:class:`~skmlp_scratch.ensemble.CrossFitClassifier` and
+:class:`~skmlp_scratch.ensemble.CrossFitRegressor`. After that,
 ``skl2onnx.to_onnx(model, X[:1])`` converts a model, or a ``Pipeline`` that
 ends in one, like any scikit-learn model. A table model converts through
 :func:`to_onnx`, which declares its inputs itself, one per column: numeric
@@ -800,3 +803,10 @@ def to_onnx(model, X, *, dtype=None, options=None, target_opset=None):
                                         options=options, target_opset=target_opset)
     finally:
         _DECLARED_INPUTS.reset(declared)
+
+
+# The ensembles' converters (skmlp_scratch/onnx_ensemble.py) are built on the
+# helpers above and registered when that module is imported: importing it
+# here, once they exist, makes to_onnx and skmlp-scratch export convert the
+# default table model, whose end is a cross-fitted ensemble.
+from . import onnx_ensemble  # noqa: E402, F401

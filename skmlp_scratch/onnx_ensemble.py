@@ -1,7 +1,7 @@
 """Export cross-fitted ensembles to ONNX, the averaging in the graph.
 
-Importing this module imports :mod:`skmlp_scratch.onnx` (which registers the
-networks' and the table steps' converters) and registers a converter for
+Importing this module (which :mod:`skmlp_scratch.onnx` does, once its own
+converters are registered) registers a converter for
 :class:`~skmlp_scratch.ensemble.CrossFitClassifier` and
 :class:`~skmlp_scratch.ensemble.CrossFitRegressor`; then
 ``skmlp_scratch.onnx.to_onnx(model, X[:1])`` converts an ensemble, or a
@@ -80,7 +80,8 @@ def _member_outputs(ops, X, member):
     if isinstance(member, Pipeline):
         X = _piecewise_linear(ops, X, member.steps[0][1])
         member = member.steps[-1][1]
-    return _onnx._forward(ops, X, member), member
+    # _forward takes the operator's input variables, a list: here one matrix
+    return _onnx._forward(ops, [X], member), member
 
 
 def _member_probabilities(ops, X, member):

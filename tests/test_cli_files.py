@@ -173,7 +173,10 @@ def test_a_schema_zip_bomb_is_refused_before_it_is_read(tmp_path, toy_model):
     assert (tmp_path / "bomb.skops").stat().st_size < 2**20
     code, _, err = predict(tmp_path / "bomb.skops", toy_model / "toy.csv")
     assert code == 2
-    assert "would inflate to 64 MiB" in error_line(err)
+    with zipfile.ZipFile(tmp_path / "bomb.skops") as archive:
+        declared = sum(member.file_size for member in archive.infolist())
+    assert declared > 64 * 2**20
+    assert f"would inflate to {declared / 2**20:,.0f} MiB" in error_line(err)
 
 
 def test_an_array_declaring_more_than_it_holds_is_refused(tmp_path, toy_model):
@@ -210,7 +213,7 @@ def test_tampered_classes_are_refused_in_one_line(tmp_path, toy_model):
                    lambda data: npy_bytes(np.array(["big", "small", "medium"])))
     code, _, err = predict(tmp_path / "t.skops", toy_model / "toy.csv")
     assert code == 2
-    assert "is damaged: classes_" in error_line(err)
+    assert "is damaged: " in error_line(err) and "classes_" in error_line(err)
 
 
 @pytest.mark.parametrize("step, node", [

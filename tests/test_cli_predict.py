@@ -18,7 +18,8 @@ from sklearn.preprocessing import FunctionTransformer
 from skmlp_scratch import MLPScratchClassifier
 from skmlp_scratch._cli._model_files import load_model
 from skmlp_scratch.tabular._contract import TRUSTED_TYPES as TRAINED_MODEL_TYPES
-from skmlp_scratch.tabular import NUMERIC_SCALERS, final_estimator
+from skmlp_scratch.tabular import NUMERIC_SCALERS
+from skmlp_scratch.tabular._contract import networks
 from test_cli import run_main
 from test_cli_table import toy_table, train
 
@@ -209,7 +210,11 @@ TRAINED_KINDS = [
     ("numbers only", "table", ["--target", "label", "--drop", "colour,member,price"]),
     ("text only", "table", ["--target", "label", "--drop", "size,count,price"]),
     ("refit, float64", "table", ["--target", "label", "--drop", "price", "--refit",
-                                 "--dtype", "float64"]),
+                                 "--test-size", "0.2", "--dtype", "float64"]),
+    ("one network", "table", ["--target", "label", "--drop", "price",
+                              "--single-network"]),
+    ("one network, log target", "table", ["--target", "price", "--drop", "label",
+                                          "--log-target", "--single-network"]),
     *[(f"--numeric {scaler}{gaps}", data, ["--target", "label", "--drop", "price",
                                             "--numeric", scaler])
       for scaler in NUMERIC_SCALERS
@@ -227,8 +232,10 @@ def trained_models(tmp_path_factory):
     models = {}
     for k, (kind, data, options) in enumerate(TRAINED_KINDS):
         dataset = "digits" if data == "digits" else f"csv:{folder / data}.csv"
+        one_network = data == "digits" or "--single-network" in options
+        folds = [] if one_network else ["--folds", "2"]
         code, _, err = run_main(["train", "--dataset", dataset, "--epochs", "2",
-                                 "--hidden", "4", "--quiet", "--no-plots",
+                                 "--hidden", "4", "--quiet", "--no-plots", *folds,
                                  "--output", str(folder / str(k)), *options])
         assert code == 0, f"{kind}: {err}"
         models[kind] = folder / str(k) / "model.skops"
@@ -249,8 +256,9 @@ def test_trusted_types_are_exactly_those_of_the_models_train_writes(trained_mode
 
 def test_every_kind_of_trained_model_loads(trained_models):
     for kind, path in trained_models.items():
-        network = final_estimator(load_model(path))
-        assert network.coefs_[0].shape[1] == 4, kind
+        fitted = networks(load_model(path))
+        assert fitted and all(network.coefs_[0].shape[1] == 4
+                              for _, network in fitted), kind
 
 
 def tampered_model(toy_model, *functions):

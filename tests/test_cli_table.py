@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.compose import TransformedTargetRegressor
 
-from skmlp_scratch import MLPScratchRegressor
+from skmlp_scratch.ensemble import CrossFitRegressor
 from test_cli import read_metrics, run_main
 
 skops_io = pytest.importorskip("skops.io")
@@ -17,7 +17,9 @@ TABLES = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "t
 needs_shared_tables = pytest.mark.skipif(
     not (TABLES / "HMDA.csv").is_file(),
     reason="the real tables of ../shared/datasets/tabular are not beside the checkout")
-FAST = ["--hidden", "16", "--epochs", "15", "--quiet"]
+# small networks, few epochs, and two folds of the ensemble (four networks)
+FAST_NETWORK = ["--hidden", "16", "--epochs", "15", "--quiet"]
+FAST = [*FAST_NETWORK, "--folds", "2"]
 
 
 def write_slice(name, tmp_path, n_rows):
@@ -47,8 +49,9 @@ def toy_csv(tmp_path):
 
 
 def train(dataset, report_dir, *options):
+    fast = FAST_NETWORK if "--single-network" in options else FAST
     return run_main(["train", "--dataset", f"csv:{dataset}", "--output", str(report_dir),
-                     *FAST, "--no-plots", *options])
+                     *fast, "--no-plots", *options])
 
 
 # ------------------------------------------------------- the real tables
@@ -60,8 +63,9 @@ def test_binary_table_trains_and_predicts_from_the_skops_file(tmp_path):
     code, out, err = run_main(["train", "--dataset", f"csv:{data}", "--target", "deny",
                                "--output", str(tmp_path / "run"), *FAST])
     assert code == 0, err
-    assert "classification" in out and "test balanced accuracy" in out
-    assert "true\\pred" in out
+    # the ensemble, fitted on every row, scored out of fold
+    assert "classification" in out and "out-of-fold scores on 600 rows" in out
+    assert "balanced accuracy" in out and "true\\pred" in out
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == ["confusion_matrix.png", "curves.png", "metrics.json",
                      "model.joblib", "model.skops"]
@@ -88,7 +92,8 @@ def test_binary_table_trains_and_predicts_from_the_skops_file(tmp_path):
 def test_regression_table_with_log_target(tmp_path):
     data = write_slice("CPS1988.csv", tmp_path, 800)
     code, out, err = run_main(["train", "--dataset", f"csv:{data}", "--target", "wage",
-                               "--log-target", "--output", str(tmp_path / "run"), *FAST])
+                               "--log-target", "--output", str(tmp_path / "run"), *FAST,
+                               "--test-size", "0.2"])
     assert code == 0, err
     assert "regression, log" in out and "test R²" in out and "test MAE" in out
     assert (tmp_path / "run/predictions.png").is_file()
@@ -98,7 +103,7 @@ def test_regression_table_with_log_target(tmp_path):
     assert "huber_delta" in metrics["parameters"]  # the regressor was trained
     model = joblib.load(tmp_path / "run/model.joblib")
     assert isinstance(model[-1], TransformedTargetRegressor)
-    assert isinstance(model[-1].regressor_, MLPScratchRegressor)
+    assert isinstance(model[-1].regressor_, CrossFitRegressor)
 
     code, out, err = run_main(["predict", "--model", str(tmp_path / "run/model.skops"),
                                "--dataset", f"csv:{data}"])
@@ -121,15 +126,28 @@ def test_multiclass_table_keeps_its_rare_classes_in_both_parts(tmp_path):
     assert min(support) >= 2  # stratified: even a 10-row class is tested
 
 
+def test_class_of_one_row_trains_in_the_ensemble_and_is_noted(tmp_path):
+    table = toy_table()
+    table.loc[0, "label"] = "rare"
+    table.to_csv(tmp_path / "rare.csv", index=False)
+    code, out, err = train(tmp_path / "rare.csv", tmp_path / "a", "--target", "label")
+    assert code == 0, err
+    assert "classes ['rare'] have a single row" in out
+    # that row is held out by no member: the out-of-fold scores leave it out
+    assert "out-of-fold scores on 119 rows" in out
+    assert read_metrics(tmp_path / "a")["n_oof"] == 119
+
+
 def test_class_of_one_row_splits_unstratified_or_asks_for_no_early_stopping(tmp_path):
     table = toy_table()
     table.loc[0, "label"] = "rare"
     table.to_csv(tmp_path / "rare.csv", index=False)
-    code, _, err = train(tmp_path / "rare.csv", tmp_path / "a", "--target", "label")
+    code, _, err = train(tmp_path / "rare.csv", tmp_path / "a", "--target", "label",
+                         "--single-network")
     assert code == 2
     assert "not stratified" in err and "set early_stopping=False" in err
     code, _, err = train(tmp_path / "rare.csv", tmp_path / "b", "--target", "label",
-                         "--early-stopping", "false")
+                         "--single-network", "--early-stopping", "false")
     assert code == 0, err
 
 

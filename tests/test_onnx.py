@@ -276,7 +276,7 @@ def test_network_fitted_on_a_dataframe_takes_one_matrix():
 
 
 def fitted_table_classifier(frame, y, **options):
-    model = make_tabular_pipeline(task="classification", **options)
+    model = make_tabular_pipeline(task="classification", ensemble=False, **options)
     return fit_quietly(model.set_params(model__max_iter=30, model__random_state=0),
                        frame, y)
 
@@ -324,7 +324,7 @@ def test_large_magnitude_columns_keep_their_precision():
                           "amount": 3e6 + rng.normal(0, 1e3, 400)})
     y = (frame["time"] - 1.7005e9) / 1e5 + (frame["amount"] - 3e6) / 1e3
     for task, target in [("classification", y > 0), ("regression", y)]:
-        model = make_tabular_pipeline(task=task)
+        model = make_tabular_pipeline(task=task, ensemble=False)
         network = "model" if task == "classification" else "model__regressor"
         fit_quietly(model.set_params(**{f"{network}__max_iter": 30,
                                         f"{network}__random_state": 0}), frame, target)

@@ -18,7 +18,9 @@ from skmlp_scratch.tabular._contract import (
     cells_as_text,
     fitted_columns,
     is_table_model,
+    networks,
     numeric_medians,
+    out_of_fold_predictions,
 )
 
 
@@ -40,8 +42,8 @@ def test_the_contract_names_the_pipeline_s_steps(task):
 
 def test_fitted_columns_medians_and_levels_are_read_from_the_fitted_model():
     table = frame()
-    model = make_tabular_pipeline().set_params(model__max_iter=3, model__batch_size=32,
-                                               model__random_state=0)
+    model = make_tabular_pipeline(ensemble=False).set_params(
+        model__max_iter=3, model__batch_size=32, model__random_state=0)
     fit_quietly(model, table, table["x"] > 0)
     assert is_table_model(model) and not is_table_model(final_estimator(model))
     assert fitted_columns(model, NUMERIC) == ["x"]
@@ -56,3 +58,46 @@ def test_cells_become_the_text_the_encoder_learnt():
     # the pipeline's step applies the same rule
     np.testing.assert_array_equal(AsText().fit(values).transform(values),
                                   cells_as_text(values))
+
+
+def quick_ensemble(task):
+    """The default table ensemble, two folds of a few epochs."""
+    model = make_tabular_pipeline(task=task)
+    ensemble = final_estimator(model)
+    for _, config in ensemble.estimators:
+        network = config[-1] if hasattr(config, "steps") else config
+        network.set_params(max_iter=3, hidden_layer_sizes=(4,), batch_size=16)
+    ensemble.set_params(n_folds=2, random_state=0)
+    return model
+
+
+def test_networks_of_an_ensemble_are_its_members_in_order():
+    table = frame()
+    model = fit_quietly(quick_ensemble("classification"), table, table["x"] > 0)
+    ensemble = final_estimator(model)
+    fitted = networks(model)
+    assert [name for name, _ in fitted] == [
+        "network fold 1", "network fold 2", "bins fold 1", "bins fold 2"]
+    members = [m[-1] if hasattr(m, "steps") else m
+               for row in ensemble.estimators_ for m in row]
+    assert all(a is b for (_, a), b in zip(fitted, members))
+    assert networks(model.set_params(model=final_estimator(model).estimators_[0][0])) \
+        == [("network", ensemble.estimators_[0][0])]
+
+
+@pytest.mark.parametrize("log_target", [False, True])
+def test_out_of_fold_predictions_are_in_the_targets_units(log_target):
+    table = frame()
+    y = np.exp(table["x"]) * 10
+    model = make_tabular_pipeline(task="regression", log_target=log_target)
+    ensemble = quick_ensemble("regression")[-1].regressor
+    model.set_params(model__regressor=ensemble)
+    fit_quietly(model, table, y)
+    target = model[-1]
+    scaler = target.transformer_[-1] if log_target else target.transformer_
+    expected = target.regressor_.oof_predictions_ * scaler.scale_ + scaler.mean_
+    if log_target:
+        expected = np.exp(expected) * target.smearing_
+    np.testing.assert_allclose(out_of_fold_predictions(model), expected, rtol=1e-12)
+    # a classifier's are its probabilities; a single network has none
+    assert out_of_fold_predictions(make_tabular_pipeline(ensemble=False)) is None

@@ -37,7 +37,8 @@ from sklearn.pipeline import Pipeline
 
 from .._classifier import MLPScratchClassifier
 from .._regressor import MLPScratchRegressor
-from ..tabular._contract import TRUSTED_TYPES, final_estimator
+from ..tabular import PiecewiseLinearEncoder
+from ..tabular._contract import TRUSTED_TYPES, final_estimator, is_ensemble
 from ._errors import CommandError
 
 UNSAFE_MODEL_NOTE = (
@@ -98,7 +99,8 @@ def load_model(path, *, trust_pickle=False):
     -------
     model : estimator
         A fitted MLPScratchClassifier or MLPScratchRegressor, or a pipeline
-        that ends in one, whose parts fit together.
+        that ends in one or in a cross-fitted ensemble of them, whose parts
+        fit together.
 
     Raises
     ------
@@ -187,7 +189,7 @@ def check_archive(path):
     ``.npy`` header: an array's declared shape must match the member's
     declared size, and a network's weights and biases must have the shapes
     its own attributes (``n_features_in_``, ``hidden_layer_sizes``,
-    ``n_outputs_``) give them.
+    ``n_outputs_``) give them, every member of an ensemble included.
 
     Raises
     ------
@@ -303,7 +305,7 @@ def check_model(model, path):
     CommandError
     """
     try:
-        problem = network_problem(final_estimator(model)) or parts_problem(model)
+        problem = estimator_problem(final_estimator(model)) or parts_problem(model)
     except Exception as exc:  # a tampered structure fails in many ways
         problem = f"{type(exc).__name__}: {exc}"
     if problem == "not ours":
@@ -337,6 +339,72 @@ def parts_problem(model, name="the model"):
         problem = parts_problem(part, f"its step {part_name!r}")
         if problem:
             return problem
+    return None
+
+
+def estimator_problem(estimator):
+    """What is wrong with the loaded network or ensemble at a model's end, or None."""
+    if is_ensemble(estimator):
+        return ensemble_problem(estimator)
+    return network_problem(estimator)
+
+
+def ensemble_problem(ensemble):
+    """What is wrong with a loaded cross-fitted ensemble, or None.
+
+    Its weights must be one per configuration, non-negative and summing to
+    1, each configuration must hold ``n_folds_`` members, and each member
+    must be a sound network (after its encoder, in a ``Pipeline``) that
+    takes the ensemble's columns and, for a classifier, predicts its labels.
+    """
+    if not hasattr(ensemble, "estimators_"):
+        return "not ours"
+    names, rows, weights = ensemble.config_names_, ensemble.estimators_, ensemble.weights_
+    if not (isinstance(weights, np.ndarray) and weights.ndim == 1
+            and len(weights) == len(rows) == len(names)):
+        return (f"the ensemble has {len(names)} configurations, {len(rows)} rows of "
+                "members and weights_ that do not match")
+    if not (np.all(np.isfinite(weights)) and np.all(weights >= 0)
+            and abs(weights.sum() - 1) < 1e-6):
+        return f"weights_ {weights.tolist()} are not non-negative and summing to 1"
+    classes = getattr(ensemble, "classes_", None)
+    for name, members in zip(names, rows):
+        if not isinstance(members, list) or len(members) != ensemble.n_folds_:
+            return (f"configuration {name!r} does not hold n_folds_="
+                    f"{ensemble.n_folds_} members")
+        for j, member in enumerate(members):
+            where = f"member {j + 1} of configuration {name!r}"
+            problem = member_problem(member, ensemble.n_features_in_, classes)
+            if problem:
+                return f"{where}: {problem}"
+    return None
+
+
+def member_problem(member, n_features, classes):
+    """What is wrong with one member of an ensemble, or None."""
+    network = member[-1] if isinstance(member, Pipeline) else member
+    problem = network_problem(network)
+    if problem == "not ours":
+        return f"a {type(network).__name__} where a fitted network belongs"
+    problem = problem or parts_problem(member)
+    if problem:
+        return problem
+    if isinstance(member, Pipeline):
+        encoder = member[0]
+        if not isinstance(encoder, PiecewiseLinearEncoder) or len(member) != 2:
+            return "a pipeline other than an encoder and a network"
+        edges = encoder.bin_edges_
+        if len(edges) != encoder.n_features_in_ or any(
+                len(e) != n + 1 for e, n in zip(edges, encoder.n_bins_)):
+            return "the encoder's bin edges do not match its bins"
+        if int(np.sum(encoder.n_bins_)) != network.n_features_in_:
+            return (f"the encoder gives {int(np.sum(encoder.n_bins_))} columns to a "
+                    f"network of {network.n_features_in_} inputs")
+    first = member[0] if isinstance(member, Pipeline) else member
+    if first.n_features_in_ != n_features:
+        return f"it takes other columns than the ensemble's {n_features}"
+    if classes is not None and not np.array_equal(network.classes_, classes):
+        return "its classes_ are not the ensemble's"
     return None
 
 

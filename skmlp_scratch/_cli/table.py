@@ -1,10 +1,15 @@
 """``skmlp-scratch train --dataset csv:FILE --target COLUMN``: training on a table.
 
-It reads the table, guesses the task from the target, fits the pipeline of
-:func:`skmlp_scratch.tabular.make_tabular_pipeline` on a training split,
-reports on the held-out rows and saves the pipeline whole.
+It reads the table, guesses the task from the target and fits the pipeline
+of :func:`skmlp_scratch.tabular.make_tabular_pipeline`, by default ending in
+a cross-fitted ensemble, on every row: the report gives its out-of-fold
+scores (each row predicted by the members that never trained on it), and,
+with ``--test-size``, scores on rows held out from the fit. With
+``--single-network`` it fits one network on a training split and reports on
+the held-out rows, as before the ensemble. The pipeline is saved whole.
 """
 
+import argparse
 import sys
 import warnings
 from datetime import datetime
@@ -12,9 +17,13 @@ from datetime import datetime
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
 
+from ..ensemble import CrossFitClassifier, CrossFitRegressor
 from ..tabular import (
+    ENSEMBLE_DEFAULTS,
     NUMERIC_SCALERS,
+    PORTFOLIO,
     infer_task,
     make_tabular_pipeline,
     suspect_columns,
@@ -31,6 +40,10 @@ from .options import (
     parse_columns,
     table_path,
 )
+
+# the test share of a single network, which needs held-out rows to be scored
+SINGLE_NETWORK_TEST_SIZE = 0.2
+ENSEMBLES = {"classification": CrossFitClassifier, "regression": CrossFitRegressor}
 from .report import TrainingRun, print_parameters, report_folder
 from .run import finish_run
 
@@ -52,22 +65,37 @@ def add_table_options(parser):
     group.add_argument("--task", default="auto",
                        choices=["auto", "classification", "regression"],
                        help="auto: classification for a text or boolean target or "
-                            "at most 20 distinct integers, else regression "
-                            "(default: auto)")
+                            "two distinct numbers, else regression (default: auto)")
     group.add_argument("--log-target", action="store_true",
                        help="regression: fit the log of a positive, skewed target")
     group.add_argument("--drop", type=parse_columns, default=(), metavar="COLUMNS",
                        help="comma-separated columns to leave out, such as an "
                             "identifier")
-    group.add_argument("--test-size", type=float, default=0.2, metavar="FRACTION",
-                       help="share of rows held out for the test scores, "
-                            "stratified by class (default: 0.2)")
+    group.add_argument("--test-size", type=float, default=None, metavar="FRACTION",
+                       help="share of rows held out from the fit for test scores, "
+                            "stratified by class (default: none for the ensemble, "
+                            "scored out of fold on every row; "
+                            f"{SINGLE_NETWORK_TEST_SIZE} with --single-network)")
     group.add_argument("--numeric", default="robust", choices=sorted(NUMERIC_SCALERS),
                        help="scaling of numeric columns (default: robust)")
+    group.add_argument("--single-network", action="store_true",
+                       help="fit one network, early-stopped on a share of its rows "
+                            "and scored on a test split, instead of the "
+                            "cross-fitted ensemble")
+    group.add_argument("--folds", type=int, default=ENSEMBLE_DEFAULTS["n_folds"],
+                       metavar="K", help="ensemble: folds, and networks per "
+                       f"configuration (default: {ENSEMBLE_DEFAULTS['n_folds']})")
+    group.add_argument("--portfolio", type=parse_portfolio,
+                       default=ENSEMBLE_DEFAULTS["portfolio"], metavar="NAMES",
+                       help=f"ensemble: comma-separated configurations among "
+                            f"{', '.join(PORTFOLIO)}, weighted by greedy selection "
+                            f"on their out-of-fold predictions (default: "
+                            f"{','.join(ENSEMBLE_DEFAULTS['portfolio'])})")
     group.add_argument("--refit", action="store_true",
-                       help="after the report, fit the model again on every row, "
-                            "test rows included, and save that one (metrics.json "
-                            "records which rows the saved model saw)")
+                       help="after the test scores, fit the model again on every "
+                            "row, test rows included, and save that one; without "
+                            "--test-size the ensemble is fitted on every row "
+                            "already, and --refit changes nothing")
     add_reading_options(group)
     # argparse keeps a group's actions there, with no public accessor; train
     # on images refuses any of them that is given
@@ -75,7 +103,7 @@ def add_table_options(parser):
 
 
 def run_train_table(args):
-    """``train`` on a table: read, split, fit the pipeline, report.
+    """``train`` on a table: read, split if asked, fit the pipeline, report.
 
     Parameters
     ----------
@@ -85,36 +113,105 @@ def run_train_table(args):
     -------
     exit_code : int
     """
+    check_model_options(args)
     X, y, dropped = load_table(args)
     task = infer_task(y) if args.task == "auto" else args.task
     check_target(y, task, args)
     report_suspect_columns(X)
     estimator_class = ESTIMATORS[task]
-    estimator = make_estimator(estimator_class,
-                               effective_params(args, estimator_class, TABLE_DEFAULTS))
-    print_parameters(estimator)
-    pipeline = make_tabular_pipeline(estimator, task=task, log_target=args.log_target,
+    network = make_estimator(estimator_class,
+                             effective_params(args, estimator_class, TABLE_DEFAULTS))
+    print_parameters(network)
+    model = network if args.single_network else make_ensemble(task, network, args)
+    if model is not network:
+        print(f"ensemble: configurations {', '.join(args.portfolio)}, {args.folds} "
+              f"folds each, random_state={network.random_state!r} (each network's "
+              "seed is drawn from it)", flush=True)
+    pipeline = make_tabular_pipeline(model, task=task, log_target=args.log_target,
                                      numeric=args.numeric, dtype=args.dtype)
-    X_train, X_test, y_train, y_test = split_table(X, y, task, args.test_size,
-                                                   estimator.random_state)
+    test_size = args.test_size
+    if test_size is None and args.single_network:
+        test_size = SINGLE_NETWORK_TEST_SIZE
+    if test_size is None:
+        X_train, X_test, y_train, y_test = X, None, y, y[:0]
+    else:
+        X_train, X_test, y_train, y_test = split_table(X, y, task, test_size,
+                                                       network.random_state)
+    refit = args.refit and len(y_test) > 0
+    if args.refit and not refit:
+        print("note: --refit changes nothing here: the ensemble is fitted on every "
+              "row, and its scores are out of fold (give --test-size to hold rows "
+              "out, then --refit fits again on every row)", file=sys.stderr)
     check_scalable(pipeline, X_train, args.numeric)
     with report_folder(args.report_dir, args.dataset, datetime.now()) as report_dir:
+        rows = (f"{len(y_train)} training and {len(y_test)} test rows" if len(y_test)
+                else f"{len(y_train)} rows, every one fitted and scored out of fold")
         print(f"data: {args.dataset}, target {args.target!r} ({task}"
-              f"{', log' if args.log_target else ''}), {len(y_train)} training and "
-              f"{len(y_test)} test rows, {X.shape[1]} columns", flush=True)
+              f"{', log' if args.log_target else ''}), {rows}, {X.shape[1]} columns",
+              flush=True)
         if dropped:
             print(f"note: {dropped} rows without a target value were left out")
         table = {"target": args.target, "columns": list(X.columns),
                  "rows_without_target": dropped, "log_target": args.log_target,
-                 "numeric_scaling": args.numeric, "test_size": args.test_size,
-                 # which rows the saved model saw: all (--refit) or the training split
-                 "saved_model_rows": len(y) if args.refit else len(y_train)}
+                 "numeric_scaling": args.numeric, "test_size": test_size,
+                 # which rows the saved model saw: all (--refit, or an ensemble
+                 # without a test split) or the training split
+                 "saved_model_rows": len(y) if refit else len(y_train)}
         run = TrainingRun(args.dataset, pipeline, task, len(y_train), X.shape[1],
                           np.asarray(y_test), table=table)
-        refit_on = (X, y) if args.refit else None
         finish_run(run, X_train, y_train, X_test, report_dir, plots=not args.no_plots,
-                   refit_on=refit_on)
+                   refit_on=(X, y) if refit else None)
     return 0
+
+
+def parse_portfolio(text):
+    """Read ``--portfolio``: ``"network,bins"`` -> ("network", "bins"), names checked."""
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [name for name in names if name not in PORTFOLIO]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown configuration {(unknown or [text])[0]!r}; choose among "
+            f"{', '.join(PORTFOLIO)}")
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"a configuration is named twice in {text!r}")
+    return names
+
+
+def check_model_options(args):
+    """Refuse the ensemble's options with ``--single-network``, and too few folds."""
+    if args.single_network:
+        given = [option for option, value, default in [
+            ("--folds", args.folds, ENSEMBLE_DEFAULTS["n_folds"]),
+            ("--portfolio", tuple(args.portfolio), tuple(ENSEMBLE_DEFAULTS["portfolio"]))]
+            if value != default]
+        if given:
+            raise CommandError(f"{', '.join(given)}: for the ensemble, not with "
+                               "--single-network")
+    elif args.folds < 2:
+        raise CommandError(f"--folds must be at least 2; got {args.folds}")
+
+
+def make_ensemble(task, network, args):
+    """The cross-fitted ensemble of ``--portfolio``, its networks set as ``network``.
+
+    Each configuration of :data:`~skmlp_scratch.tabular.PORTFOLIO` keeps its
+    own parameters but takes those of ``network`` (the options given, and
+    the command line's defaults) where they differ from the plain table
+    network's; ``random_state`` seeds the folds and every member, and a
+    member prints per-epoch progress only if ``--verbose`` was given.
+    """
+    base = PORTFOLIO["network"](task).get_params()
+    changes = {name: value for name, value in network.get_params().items()
+               if name != "random_state" and value != base[name]}
+    if "verbose" not in vars(args):  # ten networks' epochs would bury the report
+        changes["verbose"] = False
+    configurations = []
+    for name in args.portfolio:
+        config = PORTFOLIO[name](task)
+        (config[-1] if isinstance(config, Pipeline) else config).set_params(**changes)
+        configurations.append((name, config))
+    return ENSEMBLES[task](configurations, n_folds=args.folds,
+                           random_state=network.random_state)
 
 
 def load_table(args):

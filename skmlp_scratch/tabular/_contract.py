@@ -13,12 +13,18 @@ loading it from a file, the ONNX export) reads it here, and only here:
 - the rule that turns a categorical cell into the text the encoder learnt
   (:func:`cells_as_text`), which the ONNX inputs follow too;
 - the types a saved model holds beyond those skops trusts by default
-  (:data:`TRUSTED_TYPES`), the only ones a ``.skops`` file may name.
+  (:data:`TRUSTED_TYPES`), the only ones a ``.skops`` file may name;
+- what the model at its end is: a network, or a cross-fitted ensemble of
+  networks (:func:`final_estimator`, :func:`networks`), and the ensemble's
+  out-of-fold predictions in the target's own units
+  (:func:`out_of_fold_predictions`).
 """
 
 import numpy as np
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.pipeline import Pipeline
+
+from ..ensemble import CrossFitClassifier, CrossFitRegressor
 
 # the steps of the table pipeline, and the parts of its ColumnTransformer
 PREPROCESS = "preprocess"
@@ -36,6 +42,9 @@ TRUSTED_TYPES = frozenset({
     "sklearn.compose._column_transformer.make_column_selector",
     "skmlp_scratch._classifier.MLPScratchClassifier",
     "skmlp_scratch._regressor.MLPScratchRegressor",
+    "skmlp_scratch.ensemble.CrossFitClassifier",
+    "skmlp_scratch.ensemble.CrossFitRegressor",
+    "skmlp_scratch.tabular._encoders.PiecewiseLinearEncoder",
     "skmlp_scratch.tabular._pipeline.AsText",
     "skmlp_scratch.tabular._pipeline.Cast",
     "skmlp_scratch.tabular._pipeline.LogTarget",
@@ -139,7 +148,7 @@ def cells_as_text(values):
 
 
 def final_estimator(model):
-    """The network (or other estimator) at the end of a tabular pipeline.
+    """The network, ensemble (or other estimator) at the end of a tabular pipeline.
 
     Parameters
     ----------
@@ -158,3 +167,67 @@ def final_estimator(model):
     if isinstance(model, TransformedTargetRegressor):
         return getattr(model, "regressor_", model.regressor)
     return model
+
+
+def networks(model):
+    """Every network a fitted model predicts with, named, in a fixed order.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted table pipeline, a cross-fitted ensemble, or a network.
+
+    Returns
+    -------
+    networks : list of (str, estimator)
+        ``("network", network)`` for a single network; for an ensemble one
+        entry per member, ``("<configuration> fold <j>", network)`` with ``j``
+        from 1, the network taken from the end of a member that is a
+        ``Pipeline`` (the ``bins`` configuration's encoder and network), in
+        the order of ``estimators_`` (members of weight 0 included). Empty for
+        an estimator that is neither.
+    """
+    estimator = final_estimator(model)
+    if not is_ensemble(estimator):
+        return [("network", estimator)] if hasattr(estimator, "coefs_") else []
+    return [(f"{name} fold {j + 1}", member[-1] if isinstance(member, Pipeline)
+             else member)
+            for name, members in zip(estimator.config_names_, estimator.estimators_)
+            for j, member in enumerate(members)]
+
+
+def is_ensemble(estimator):
+    """Whether ``estimator`` is a cross-fitted ensemble (fitted or not)."""
+    return isinstance(estimator, (CrossFitClassifier, CrossFitRegressor))
+
+
+def out_of_fold_predictions(model):
+    """The out-of-fold predictions of a fitted ensemble model, in the target's units.
+
+    An ensemble inside a table regression's ``TransformedTargetRegressor``
+    learns the standardised (or log) target, and so are its
+    ``oof_predictions_``: here they go back through the target transform
+    (and a log target's smearing factor), as ``predict`` does.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted table pipeline or ensemble.
+
+    Returns
+    -------
+    oof : ndarray of shape (n_samples, n_classes) or (n_samples,), or None
+        Probabilities (columns in the order of ``classes_``) or values of
+        each training row, from the members that did not train on it; None
+        when the model is not an ensemble.
+    """
+    estimator = final_estimator(model)
+    if not is_ensemble(estimator):
+        return None
+    oof = estimator.oof_predictions_
+    last = model[-1] if isinstance(model, Pipeline) else model
+    if not isinstance(last, TransformedTargetRegressor):
+        return oof
+    values = last.transformer_.inverse_transform(oof.reshape(len(oof), -1))
+    values = values * getattr(last, "smearing_", 1.0)
+    return values.reshape(oof.shape)
