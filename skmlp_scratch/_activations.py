@@ -164,9 +164,10 @@ def _exp_backprop(A, delta):
 
 def _softmax_forward(Z):
     # subtracting the row maximum leaves softmax unchanged and keeps exp finite
-    Z -= Z.max(axis=1, keepdims=True)
+    # over the last axis: the units of a layer, for one network or for k stacked
+    Z -= Z.max(axis=-1, keepdims=True)
     np.exp(Z, out=Z)
-    Z /= Z.sum(axis=1, keepdims=True)
+    Z /= Z.sum(axis=-1, keepdims=True)
 
 
 def _softmax_backprop(A, delta):

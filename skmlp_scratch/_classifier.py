@@ -366,12 +366,18 @@ class MLPScratchClassifier(ClassifierMixin, BaseMLPScratch):
             epsilon of their dtype, as the logistic function is in exact
             arithmetic.
         """
-        P = self._network_outputs(X)
+        return self._probabilities(self._network_outputs(X))
+
+    def _probabilities(self, P):
+        """``predict_proba`` from network outputs ``P`` of shape (..., n_outputs).
+
+        ``P`` may be overwritten; leading axes (one per stacked network) are kept.
+        """
         if self.out_activation_ == "logistic":
             eps = float(np.finfo(P.dtype).eps)
             np.clip(P, eps, 1.0 - eps, out=P)
         if self.n_outputs_ == 1:
-            P = np.hstack([1 - P, P])
+            P = np.concatenate([1 - P, P], axis=-1)
         return P
 
     def predict_log_proba(self, X):

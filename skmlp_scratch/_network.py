@@ -389,6 +389,62 @@ def forward(X, coefs, intercepts, activations, arrays):
     return arrays.outputs[-1]
 
 
+def stack_networks(networks):
+    """Stack the parameters of k networks of equal shapes for :func:`forward_stacked`.
+
+    Parameters
+    ----------
+    networks : list of (coefs, intercepts)
+        k networks with the same layer shapes and dtype; left unchanged.
+
+    Returns
+    -------
+    coefs : list of ndarray
+        The first layer's weights side by side, of shape
+        (n_features, k * n_units); each later layer's of shape (k, fan_in, fan_out).
+    intercepts : list of ndarray
+        Each layer's of shape (k, 1, fan_out).
+    """
+    n_layers = len(networks[0][0])
+    coefs = [np.concatenate([c[0] for c, _ in networks], axis=1)]
+    coefs += [np.stack([c[i] for c, _ in networks]) for i in range(1, n_layers)]
+    intercepts = [np.stack([b[i] for _, b in networks])[:, np.newaxis, :]
+                  for i in range(n_layers)]
+    return coefs, intercepts
+
+
+def forward_stacked(X, coefs, intercepts, activations):
+    """Outputs of k networks of equal shapes on the same ``X``, one product per layer.
+
+    The first layer is one wide product ``X @ [W_1 ... W_k]``, the later ones
+    one batched product ``(k, n, fan_in) @ (k, fan_in, fan_out)`` each; network
+    ``j``'s outputs equal :func:`forward`'s up to rounding.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    coefs, intercepts : list of ndarray
+        From :func:`stack_networks`.
+    activations : list of Activation, one per non-input layer
+
+    Returns
+    -------
+    P : ndarray of shape (k, n_samples, n_outputs)
+    """
+    n, k = X.shape[0], intercepts[0].shape[0]
+    Z = np.empty((n, coefs[0].shape[1]), dtype=coefs[0].dtype)
+    _matmul_into(X, coefs[0], out=Z)
+    # network j's units are columns j * n_units to (j + 1) * n_units: a view
+    # of shape (k, n, n_units) puts them in its own block, as the later layers do
+    A = Z.reshape(n, k, -1).transpose(1, 0, 2)
+    for i, (b, act) in enumerate(zip(intercepts, activations)):
+        if i > 0:
+            A = np.matmul(A, coefs[i])
+        A += b
+        act.forward(A)
+    return A
+
+
 def penalty(coefs, alpha, total):
     """The L2 term of the loss: ``0.5 * alpha * sum ||W||^2 / total``."""
     if alpha == 0:

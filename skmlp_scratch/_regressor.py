@@ -230,8 +230,8 @@ default="squared_error"
         return Y
 
     def _decode_outputs(self, P):
-        """Predictions from network outputs: 1-D when there is one output."""
-        return P.ravel() if self.n_outputs_ == 1 else P
+        """Predictions from network outputs: without the outputs' axis when there is one."""
+        return P[..., 0] if self.n_outputs_ == 1 else P
 
     def _output_activation(self):
         return LOSSES[self.loss].output_activation

@@ -286,10 +286,76 @@ def test_skops_round_trip_trusts_only_our_classes():
     X, y = classification()
     model = CrossFitClassifier([("net", small_classifier())], n_folds=3,
                                random_state=0).fit(X, y)
+    P = model.predict_proba(X)  # stacks the members: the stack is not saved
     data = skops_io.dumps(model)
     untrusted = set(skops_io.get_untrusted_types(data=data))
     assert untrusted == {"skmlp_scratch.ensemble.CrossFitClassifier",
                          "skmlp_scratch._classifier.MLPScratchClassifier"}
     loaded = skops_io.loads(data, trusted=sorted(untrusted))
-    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict_proba(X), P)
     assert loaded.oof_scores_ == model.oof_scores_
+
+
+# ------------------------------------------------- members evaluated together
+
+
+def member_by_member(model, X):
+    """The ensemble's prediction computed one member at a time."""
+    return sum(w * np.mean([model._member_predict(e, X) for e in members], axis=0)
+               for w, members in zip(model.weights_, model.estimators_))
+
+
+@IGNORE_CONVERGENCE
+@pytest.mark.parametrize("dtype, rtol", [(np.float32, 1e-5), (np.float64, 1e-12)])
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regressor", "two_outputs"])
+def test_stacked_members_predict_as_member_by_member(kind, dtype, rtol):
+    if kind in ("binary", "multiclass"):
+        X, y = classification(classes=2 if kind == "binary" else 3)
+        model = CrossFitClassifier([("net", small_classifier(hidden_layer_sizes=(8, 5)))],
+                                   n_folds=4, random_state=0)
+        predict = model.predict_proba
+    else:
+        X, y = make_regression(n_samples=120, n_features=5, n_targets=1 + (
+            kind == "two_outputs"), noise=1.0, random_state=0)
+        model = CrossFitRegressor([("net", small_regressor(activation="tanh"))],
+                                  n_folds=4, random_state=0)
+        y, predict = y / 100, model.predict
+    X = X.astype(dtype)
+    model.fit(X, y)
+    P = predict(X)
+    assert model._stacked[0] is not None  # the stacked path was the one taken
+    expected = member_by_member(model, X)
+    assert P.shape == expected.shape and P.dtype == np.float64
+    np.testing.assert_allclose(P, expected, rtol=rtol, atol=rtol * 1e-2)
+    # more rows than one stacked chunk: the chunks join in order
+    big = np.repeat(X, 40, axis=0)[:4100]
+    np.testing.assert_allclose(predict(big), member_by_member(model, big), rtol=rtol,
+                               atol=rtol * 1e-2)
+
+
+@IGNORE_CONVERGENCE
+def test_pipeline_members_are_predicted_one_by_one():
+    X, y = classification()
+    model = CrossFitClassifier(
+        [("pipe", make_pipeline(StandardScaler(), small_classifier())),
+         ("net", small_classifier(hidden_layer_sizes=(6,)))],
+        n_folds=3, selection_rounds=1, random_state=0).fit(X, y)
+    model.weights_ = np.array([0.5, 0.5])  # both configurations in the mean
+    P = model.predict_proba(X)
+    assert model._stacked[0] is None and model._stacked[1] is not None
+    np.testing.assert_allclose(P, member_by_member(model, X), rtol=1e-5, atol=1e-7)
+
+
+@IGNORE_CONVERGENCE
+def test_stacked_weights_are_not_pickled_and_a_refit_restacks():
+    X, y = classification()
+    model = CrossFitClassifier([("net", small_classifier())], n_folds=3,
+                               random_state=0).fit(X, y)
+    P = model.predict_proba(X)
+    loaded = pickle.loads(pickle.dumps(model))
+    assert "_stacked" in vars(model) and "_stacked" not in vars(loaded)
+    np.testing.assert_array_equal(loaded.predict_proba(X), P)
+    model.set_params(net__hidden_layer_sizes=(4,)).fit(X, y)
+    assert model.estimators_[0][0].coefs_[0].shape == (6, 4)
+    np.testing.assert_allclose(model.predict_proba(X), member_by_member(model, X),
+                               rtol=1e-5)

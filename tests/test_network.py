@@ -19,10 +19,12 @@ from skmlp_scratch._network import (
     backward,
     forward,
     forward_chunked,
+    forward_stacked,
     init_params,
     layer_sizes,
     loss_and_gradients,
     predict_proba_chunked,
+    stack_networks,
 )
 
 HIDDEN_NAMES = sorted(name for name, act in ACTIVATIONS.items() if act.hidden)
@@ -476,3 +478,23 @@ if __name__ == "__main__":
                 error = gradient_check_error(hidden, user_loss, kind)
                 print(f"{hidden:>9} {user_loss:>14} {kind:>11}: {error:.3e}")
     report_max_gradient_check_error()
+
+
+@pytest.mark.parametrize("as_sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("hidden", [(), (6,), (6, 5)], ids=["no_hidden", "one", "two"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_stacked_equals_each_network_forward(hidden, dtype, as_sparse):
+    # k networks of one shape, each with its own weights, softmax outputs (the
+    # activation that couples units: it must act on each network's own outputs)
+    rng = np.random.RandomState(0)
+    sizes = layer_sizes(4, hidden, 3)
+    acts = [ACTIVATIONS["gelu"]] * len(hidden) + [ACTIVATIONS["softmax"]]
+    networks = [init_params(sizes, ACTIVATIONS["gelu"], dtype, rng) for _ in range(5)]
+    X = rng.standard_normal((9, 4))
+    expected = [forward_chunked(X, coefs, intercepts, acts) for coefs, intercepts
+                in networks]
+    coefs, intercepts = stack_networks(networks)
+    got = forward_stacked(sp.csr_matrix(X) if as_sparse else X, coefs, intercepts, acts)
+    assert got.shape == (5, 9, 3) and got.dtype == dtype
+    tight = 1e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(got, np.stack(expected), rtol=tight, atol=tight)
