@@ -20,11 +20,12 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import train_test_split
 
-from skmlp_scratch._cli._model_files import load_model
+from skmlp_scratch._cli._model_files import load_model, schema_nodes
 from skmlp_scratch.ensemble import CrossFitClassifier
 from skmlp_scratch.tabular._contract import final_estimator, networks
 from test_cli import read_metrics, run_main
-from test_cli_files import error_line, npy_bytes, rewrite_member
+from test_cli_files import npy_bytes, rewrite_member
+from test_cli_messy_tables import error_line
 from test_cli_table import toy_table, train
 
 skops_io = pytest.importorskip("skops.io")
@@ -247,7 +248,7 @@ def test_members_are_all_shape_checked_in_the_file(classifier_run, tmp_path):
         schema = json.loads(archive.read("schema.json"))
     # every member's first weight matrix: each one, enlarged, is refused
     files = [node["content"]["content"]["coefs_"]["content"][0]["file"]
-             for node in _nodes(schema) if node.get("__class__") == "MLPScratchClassifier"
+             for node in schema_nodes(schema) if node.get("__class__") == "MLPScratchClassifier"
              and isinstance(node.get("content"), dict)
              and "coefs_" in node["content"].get("content", {})]
     assert len(files) == 4
@@ -274,12 +275,3 @@ def test_an_ensemble_whose_weights_do_not_fit_is_refused(classifier_run, tmp_pat
     assert "is damaged: the ensemble has 2 configurations" in error_line(err)
 
 
-def _nodes(node):
-    stack = [node]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            yield node
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)

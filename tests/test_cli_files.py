@@ -12,38 +12,16 @@ import pandas as pd
 import pytest
 
 from test_cli import read_metrics, run_main
+from test_cli_messy_tables import error_line
+from test_cli_predict import predict, toy_model  # noqa: F401 (a fixture)
 from test_cli_table import toy_table, train
 
 skops_io = pytest.importorskip("skops.io")
 
 
-def error_line(err):
-    """The command's error: exactly one line, starting with ``error:``."""
-    assert "Traceback" not in err
-    lines = [line for line in err.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, err
-    return lines[0]
-
-
-def predict(model, dataset, *options):
-    return run_main(["predict", "--model", str(model), "--dataset", f"csv:{dataset}",
-                     *options])
-
-
 def export(model, output, *options):
     return run_main(["export", "--model", str(model), "--output", str(output),
                      *options])
-
-
-@pytest.fixture(scope="module")
-def toy_model(tmp_path_factory):
-    """A report folder trained on the toy table, with the table beside it."""
-    folder = tmp_path_factory.mktemp("toy")
-    toy_table().to_csv(folder / "toy.csv", index=False)
-    code, _, err = train(folder / "toy.csv", folder / "run", "--target", "label",
-                         "--drop", "row_id")
-    assert code == 0, err
-    return folder
 
 
 def probabilities(model, dataset, tmp_path):

@@ -15,13 +15,7 @@ onnxruntime = pytest.importorskip(
 skmlp_onnx = pytest.importorskip("skmlp_scratch.onnx")
 pytest.importorskip("skmlp_scratch.onnx_ensemble")
 
-
-def run_onnx(onnx_model, inputs):
-    session = onnxruntime.InferenceSession(onnx_model.SerializeToString(),
-                                           providers=["CPUExecutionProvider"])
-    if not isinstance(inputs, dict):
-        inputs = {session.get_inputs()[0].name: inputs}
-    return session.run(None, inputs)
+from test_onnx import run_onnx  # noqa: E402 (after the skips)
 
 
 def data(n_samples=90, seed=0):

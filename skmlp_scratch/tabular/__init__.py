@@ -39,6 +39,7 @@ they use, :data:`TABLE_DEFAULTS`) and ``_encoders``
 (:class:`PiecewiseLinearEncoder`).
 """
 
+from ._contract import final_estimator
 from ._encoders import PiecewiseLinearEncoder
 from ._pipeline import (
     ENSEMBLE_DEFAULTS,
@@ -49,7 +50,6 @@ from ._pipeline import (
     Cast,
     LogTarget,
     SoftClip,
-    final_estimator,
     make_preprocessor,
     make_table_model,
     make_tabular_pipeline,

@@ -41,7 +41,7 @@ from sklearn.utils.validation import (
 from .._classifier import MLPScratchClassifier
 from .._regressor import MLPScratchRegressor
 from ..ensemble import CrossFitClassifier, CrossFitRegressor
-from ._contract import cells_as_text, final_estimator, fitted_columns  # noqa: F401
+from ._contract import cells_as_text
 from ._encoders import PiecewiseLinearEncoder
 
 # A table has far fewer rows than MNIST: an epoch is a few dozen steps, so
