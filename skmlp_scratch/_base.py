@@ -45,6 +45,30 @@ STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 # the input dtypes the network computes in, in native byte order
 _NATIVE_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
+
+
+def is_plain_float_input(estimator, X):
+    """Whether ``X`` is what ``validate_data`` would pass unchanged to ``estimator``.
+
+    True for a C- or F-ordered float32 or float64 ndarray of native byte
+    order, two-dimensional, not empty, of the fitted width, all values
+    finite, given to an estimator fitted without feature names: what
+    serving sends one row at a time, and what a table model's preprocessor
+    hands its network. ``validate_data`` (about 60 microseconds, more than a
+    small network's prediction) may then be skipped; anything else goes
+    through it, to be converted, refused or warned about.
+    """
+    # a byte-swapped array is converted by validate_data, and a model fitted
+    # with feature names warns about an ndarray; a sum that is finite proves
+    # every value finite (the shortcut validate_data takes too), and one that
+    # overflows is rechecked there
+    return (type(X) is np.ndarray and X.dtype in _NATIVE_FLOATS and X.ndim == 2
+            and X.shape[0] > 0
+            and X.shape[1] == getattr(estimator, "n_features_in_", None)
+            and not hasattr(estimator, "feature_names_in_")
+            and bool(np.isfinite(X.sum())))
+
+
 # The hyper-parameters the optimizers and schedules read, by name.
 _OPTIMIZER_SETTINGS = ("learning_rate_init", "momentum", "nesterovs_momentum", "beta_1",
                        "beta_2", "epsilon", "weight_decay", "power_t", "max_iter",
@@ -564,22 +588,11 @@ class BaseMLPScratch(CallbackSupportMixin, BaseEstimator):
         goes through ``check_is_fitted`` and ``validate_data``, which raise
         or warn as scikit-learn's estimators do.
         """
-        if self._is_plain_float_input(X):
+        if is_plain_float_input(self, X):
             return X
         check_is_fitted(self)
         return validate_data(self, X, accept_sparse="csr",
                              dtype=(np.float64, np.float32), reset=False)
-
-    def _is_plain_float_input(self, X):
-        # native float32/float64 only: validate_data converts a byte-swapped
-        # array, and a model fitted with feature names warns about an ndarray;
-        # a sum that is finite proves every value finite (the shortcut
-        # validate_data takes too), and one that overflows is rechecked there
-        return (type(X) is np.ndarray and X.dtype in _NATIVE_FLOATS and X.ndim == 2
-                and X.shape[0] > 0
-                and X.shape[1] == getattr(self, "n_features_in_", None)
-                and not hasattr(self, "feature_names_in_")
-                and bool(np.isfinite(X.sum())))
 
     def _network_outputs(self, X):
         """The network's outputs for ``X``, ``chunk_size`` rows at a time."""

@@ -389,13 +389,18 @@ def forward(X, coefs, intercepts, activations, arrays):
     return arrays.outputs[-1]
 
 
-def stack_networks(networks):
+def stack_networks(networks, n_features=None):
     """Stack the parameters of k networks of equal shapes for :func:`forward_stacked`.
 
     Parameters
     ----------
     networks : list of (coefs, intercepts)
         k networks with the same layer shapes and dtype; left unchanged.
+    n_features : int, default=None
+        With networks whose inputs differ in number (each reads its own
+        encoding of the rows), their most: a first layer with fewer inputs
+        gets rows of zeros, to be met by inputs padded with zeros. None: all
+        first layers have the same inputs.
 
     Returns
     -------
@@ -406,7 +411,10 @@ def stack_networks(networks):
         Each layer's of shape (k, 1, fan_out).
     """
     n_layers = len(networks[0][0])
-    coefs = [np.concatenate([c[0] for c, _ in networks], axis=1)]
+    first = [c[0] for c, _ in networks]
+    if n_features is not None:
+        first = [np.pad(W, ((0, n_features - W.shape[0]), (0, 0))) for W in first]
+    coefs = [np.concatenate(first, axis=1)]
     coefs += [np.stack([c[i] for c, _ in networks]) for i in range(1, n_layers)]
     intercepts = [np.stack([b[i] for _, b in networks])[:, np.newaxis, :]
                   for i in range(n_layers)]
@@ -422,7 +430,10 @@ def forward_stacked(X, coefs, intercepts, activations):
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features), or ndarray of shape (k, n_samples, n_features)
+        The rows every network reads, or each network's own encoding of
+        them (a member's encoder fitted on its own folds); then the first
+        layer is a batched product too.
     coefs, intercepts : list of ndarray
         From :func:`stack_networks`.
     activations : list of Activation, one per non-input layer
@@ -431,12 +442,19 @@ def forward_stacked(X, coefs, intercepts, activations):
     -------
     P : ndarray of shape (k, n_samples, n_outputs)
     """
-    n, k = X.shape[0], intercepts[0].shape[0]
-    Z = np.empty((n, coefs[0].shape[1]), dtype=coefs[0].dtype)
-    _matmul_into(X, coefs[0], out=Z)
-    # network j's units are columns j * n_units to (j + 1) * n_units: a view
-    # of shape (k, n, n_units) puts them in its own block, as the later layers do
-    A = Z.reshape(n, k, -1).transpose(1, 0, 2)
+    k = intercepts[0].shape[0]
+    if X.ndim == 3:
+        # the wide first layer seen as k blocks of shape (n_features, n_units)
+        W = coefs[0].reshape(X.shape[2], k, -1).transpose(1, 0, 2)
+        A = np.matmul(X, W)
+    else:
+        n = X.shape[0]
+        Z = np.empty((n, coefs[0].shape[1]), dtype=coefs[0].dtype)
+        _matmul_into(X, coefs[0], out=Z)
+        # network j's units are columns j * n_units to (j + 1) * n_units: a
+        # view of shape (k, n, n_units) puts them in its own block, as the
+        # later layers do
+        A = Z.reshape(n, k, -1).transpose(1, 0, 2)
     for i, (b, act) in enumerate(zip(intercepts, activations)):
         if i > 0:
             A = np.matmul(A, coefs[i])

@@ -28,6 +28,7 @@ from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy.sparse import issparse
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context, clone
 from sklearn.ensemble._base import _BaseHeterogeneousEnsemble
 from sklearn.metrics import accuracy_score, log_loss, r2_score
@@ -169,12 +170,40 @@ def _fit_member(member, X, y, train, valid, seed, predict):
     return member, predict(member, X[valid])
 
 
-def _network_signature(member):
-    """What networks must share to be stacked, or None for any other member."""
-    if not isinstance(member, BaseMLPScratch):
+def _encoders_and_network(member):
+    """A member as (the steps before its network, the network), or None.
+
+    A network on its own has no steps before it; a ``Pipeline`` member (the
+    ``bins`` configuration's encoder and network) has its transformers,
+    ``"passthrough"`` steps left out. None for a member that does not end
+    in one of our networks.
+    """
+    steps = [step for _, step in member.steps] if isinstance(member, Pipeline) else [
+        member]
+    if not isinstance(steps[-1], BaseMLPScratch):
         return None
-    return (type(member), member.coefs_[0].dtype, tuple(W.shape for W in member.coefs_),
-            tuple(a.name for a in member._layer_activations()))
+    return [step for step in steps[:-1] if step not in (None, "passthrough")], steps[-1]
+
+
+def _network_signature(member):
+    """What members must share to be stacked, or None for a member that cannot be."""
+    parts = _encoders_and_network(member)
+    if parts is None:
+        return None
+    encoders, network = parts
+    # members with encoders of their own may differ in inputs: padded to the most
+    shapes = [W.shape for W in network.coefs_]
+    if encoders:
+        shapes[0] = shapes[0][1:]
+    return (len(encoders) > 0, type(network), network.coefs_[0].dtype, tuple(shapes),
+            tuple(a.name for a in network._layer_activations()))
+
+
+def _encoded(encoders, X):
+    """``X`` through a member's transformers, dense, for its network."""
+    for encoder in encoders:
+        X = encoder.transform(X)
+    return X.toarray() if issparse(X) else X
 
 
 # ---------------------------------------------------------------- the base
@@ -340,7 +369,6 @@ class _BaseCrossFit(_BaseHeterogeneousEnsemble):
     # ndarray of the fitted width skips validate_data (about 60 microseconds,
     # more than the stacked members of a one-row prediction take)
     _validated_X = BaseMLPScratch._validated_X
-    _is_plain_float_input = BaseMLPScratch._is_plain_float_input
 
     def _mean_prediction(self, X):
         """The weighted mean over configurations of their members' mean."""
@@ -358,12 +386,16 @@ class _BaseCrossFit(_BaseHeterogeneousEnsemble):
     def _stacked_members(self, m):
         """Configuration ``m``'s members stacked for one pass, or None.
 
-        Members that are all networks of one class with the same layer
-        shapes, dtype and activations are stacked once, at the first
-        prediction (:func:`~skmlp_scratch._network.stack_networks`) and kept
-        until the next fit; a pickle leaves them out. Any other configuration
-        (a ``Pipeline`` member, say) gives None and is predicted member by
-        member.
+        Members whose networks are of one class with the same layer shapes,
+        dtype and activations are stacked once, at the first prediction
+        (:func:`~skmlp_scratch._network.stack_networks`), and kept until the
+        next fit; a pickle leaves them out. A ``Pipeline`` member's
+        transformers (each fitted on its own folds) encode the rows for its
+        network first, and the encodings go through the networks side by
+        side; encodings of different widths (a column with fewer distinct
+        quantiles in some folds) are padded with zeros, and the first
+        layers with rows of zeros. Any other configuration gives None and is
+        predicted member by member.
         """
         cache = vars(self).setdefault("_stacked", {})
         if m not in cache:
@@ -371,20 +403,35 @@ class _BaseCrossFit(_BaseHeterogeneousEnsemble):
             signatures = {_network_signature(e) for e in members}
             cache[m] = None
             if len(members) > 1 and len(signatures) == 1 and None not in signatures:
-                first = members[0]
-                params = stack_networks([(e.coefs_, e.intercepts_) for e in members])
-                cache[m] = (first, *params, first._layer_activations())
+                parts = [_encoders_and_network(e) for e in members]
+                networks = [network for _, network in parts]
+                encoders = [steps for steps, _ in parts] if parts[0][0] else None
+                n_features = (max(e.coefs_[0].shape[0] for e in networks)
+                              if encoders else None)
+                params = stack_networks([(e.coefs_, e.intercepts_) for e in networks],
+                                        n_features)
+                cache[m] = (networks[0], *params, networks[0]._layer_activations(),
+                            encoders)
         return cache[m]
 
     def _stacked_forward(self, stacked, X):
         """The stacked networks' outputs, of shape (k, n_samples, n_outputs)."""
-        first, coefs, intercepts, activations = stacked
-        if X.shape[0] <= _STACKED_CHUNK:
+        first, coefs, intercepts, activations, encoders = stacked
+
+        def forward(X):
+            if encoders is not None:  # each network reads its own encoding
+                encoded = [_encoded(steps, X) for steps in encoders]
+                X = np.zeros((len(encoded), X.shape[0], coefs[0].shape[0]),
+                             dtype=np.result_type(*encoded))
+                for j, X_j in enumerate(encoded):  # zeros meet the padded weights
+                    X[j, :, :X_j.shape[1]] = X_j
             return forward_stacked(X, coefs, intercepts, activations)
-        return np.concatenate(
-            [forward_stacked(X[start:start + _STACKED_CHUNK], coefs, intercepts,
-                             activations)
-             for start in range(0, X.shape[0], _STACKED_CHUNK)], axis=1)
+
+        if X.shape[0] <= _STACKED_CHUNK:
+            return forward(X)
+        return np.concatenate([forward(X[start:start + _STACKED_CHUNK])
+                               for start in range(0, X.shape[0], _STACKED_CHUNK)],
+                              axis=1)
 
     def __getstate__(self):
         # the stacked weights copy the members': rebuilt at the first prediction

@@ -4,7 +4,9 @@ import pickle
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import make_classification, make_regression
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
@@ -18,6 +20,7 @@ from skmlp_scratch.ensemble import (
     assign_folds,
     select_greedily,
 )
+from skmlp_scratch.tabular import PiecewiseLinearEncoder
 
 # few epochs: each check fits k members; no check's subject is convergence
 IGNORE_CONVERGENCE = pytest.mark.filterwarnings(
@@ -334,15 +337,26 @@ def test_stacked_members_predict_as_member_by_member(kind, dtype, rtol):
 
 
 @IGNORE_CONVERGENCE
-def test_pipeline_members_are_predicted_one_by_one():
+@pytest.mark.parametrize("as_sparse", [False, True], ids=["dense", "csr"])
+def test_pipeline_members_are_stacked_after_their_own_encoders(as_sparse):
     X, y = classification()
-    model = CrossFitClassifier(
-        [("pipe", make_pipeline(StandardScaler(), small_classifier())),
-         ("net", small_classifier(hidden_layer_sizes=(6,)))],
-        n_folds=3, selection_rounds=1, random_state=0).fit(X, y)
-    model.weights_ = np.array([0.5, 0.5])  # both configurations in the mean
+    configurations = [
+        ("bins", make_pipeline(PiecewiseLinearEncoder(n_bins=4), small_classifier())),
+        ("scaled", make_pipeline(StandardScaler(with_mean=False), "passthrough",
+                                 small_classifier(hidden_layer_sizes=(6,)))),
+        ("linear", LogisticRegression())]
+    if as_sparse:  # the encoder of bins takes no sparse input
+        X, configurations = sp.csr_matrix(X), configurations[1:]
+    model = CrossFitClassifier(configurations, n_folds=3, selection_rounds=1,
+                               random_state=0).fit(X, y)
+    model.weights_ = np.full(len(model.estimators_), 1 / len(model.estimators_))
+    # each member's encoder was fitted on its own folds: the encodings differ
+    encoders = [member[0] for member in model.estimators_[0]]
+    if not as_sparse:
+        assert not np.array_equal(encoders[0].bin_edges_[0], encoders[1].bin_edges_[0])
     P = model.predict_proba(X)
-    assert model._stacked[0] is None and model._stacked[1] is not None
+    stacked = [model._stacked[m] is not None for m in range(len(model.estimators_))]
+    assert stacked == ([True, False] if as_sparse else [True, True, False])
     np.testing.assert_allclose(P, member_by_member(model, X), rtol=1e-5, atol=1e-7)
 
 

@@ -498,3 +498,19 @@ def test_forward_stacked_equals_each_network_forward(hidden, dtype, as_sparse):
     assert got.shape == (5, 9, 3) and got.dtype == dtype
     tight = 1e-6 if dtype == np.float32 else 1e-13
     np.testing.assert_allclose(got, np.stack(expected), rtol=tight, atol=tight)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_forward_stacked_reads_each_networks_own_inputs(dtype):
+    # a member's encoder fitted on its own folds: network j reads X[j]
+    rng = np.random.RandomState(1)
+    sizes = layer_sizes(4, (6,), 2)
+    acts = [ACTIVATIONS["relu"], ACTIVATIONS["identity"]]
+    networks = [init_params(sizes, ACTIVATIONS["relu"], dtype, rng) for _ in range(3)]
+    X = rng.standard_normal((3, 7, 4)).astype(dtype)
+    expected = [forward_chunked(X[j], coefs, intercepts, acts)
+                for j, (coefs, intercepts) in enumerate(networks)]
+    got = forward_stacked(X, *stack_networks(networks), acts)
+    assert got.shape == (3, 7, 2) and got.dtype == dtype
+    tight = 1e-6 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(got, np.stack(expected), rtol=tight, atol=tight)

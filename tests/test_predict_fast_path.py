@@ -2,7 +2,7 @@
 
 A float32/float64 ndarray of the fitted width, for a model fitted without
 feature names, goes straight to the network when all its values are finite
-(``_is_plain_float_input``); anything else takes scikit-learn's full
+(``skmlp_scratch._base.is_plain_float_input``); anything else takes scikit-learn's full
 validation. Each check must still fire for inputs that look like the fast
 case, and both paths must give the same numbers bit for bit.
 """
@@ -57,12 +57,11 @@ def count_validations(monkeypatch):
 
 def _full_path(est, method, X):
     """The same call forced through validate_data, whatever the input."""
-    plain = type(est)._is_plain_float_input
-    type(est)._is_plain_float_input = lambda self, X: False
-    try:
+    import skmlp_scratch._base as base
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(base, "is_plain_float_input", lambda estimator, X: False)
         return getattr(est, method)(X)
-    finally:
-        type(est)._is_plain_float_input = plain
 
 
 @pytest.mark.parametrize("model_dtype", [np.float32, np.float64])

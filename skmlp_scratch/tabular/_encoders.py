@@ -16,6 +16,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._base import is_plain_float_input
+
 
 class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     """Encode each numeric column as its position within quantile bins.
@@ -104,6 +106,7 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
         self.bin_edges_ = [_quantile_edges(column, levels, index)
                            for index, column in enumerate(X.T)]
         self.n_bins_ = np.array([len(edges) - 1 for edges in self.bin_edges_])
+        self._bin_layout = {}
         return self
 
     def transform(self, X):
@@ -120,15 +123,32 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
             ``n_outputs = n_bins_.sum()``: the columns' bins side by side,
             in column order; float32 for float32 input, else float64.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan",
-                          reset=False)
-        # one gather and one clip for all columns: the bins' column, lower
-        # edge and width laid out side by side
-        column = np.repeat(np.arange(self.n_features_in_), self.n_bins_)
-        lower = np.concatenate([e[:-1] for e in self.bin_edges_]).astype(X.dtype)
-        width = np.concatenate([np.diff(e) for e in self.bin_edges_]).astype(X.dtype)
+        if not is_plain_float_input(self, X):  # as validate_data would pass it
+            check_is_fitted(self)
+            X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan",
+                              reset=False)
+        column, lower, width = self._bins(X.dtype)
         return np.clip((X[:, column] - lower) / width, 0.0, 1.0)
+
+    def _bins(self, dtype):
+        """Every bin's column, lower edge and width side by side, in ``dtype``.
+
+        One gather and one clip then encode all columns. Laid out at the
+        first ``transform`` in each type and kept until the next ``fit`` (a
+        pickle leaves them out), since a one-row ``transform`` would spend
+        most of its time laying them out again.
+        """
+        cache = vars(self).setdefault("_bin_layout", {})
+        if dtype not in cache:
+            cache[dtype] = (
+                np.repeat(np.arange(self.n_features_in_), self.n_bins_),
+                np.concatenate([e[:-1] for e in self.bin_edges_]).astype(dtype),
+                np.concatenate([np.diff(e) for e in self.bin_edges_]).astype(dtype))
+        return cache[dtype]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        return {k: v for k, v in state.items() if k != "_bin_layout"}
 
     def get_feature_names_out(self, input_features=None):
         """One name per bin: ``<column>_bin<t>``, ``t`` from 0.
