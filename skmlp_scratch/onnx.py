@@ -44,7 +44,14 @@ from sklearn.preprocessing import QuantileTransformer, RobustScaler, StandardSca
 from ._activations import LEAKY_RELU_SLOPE
 from ._classifier import MLPScratchClassifier
 from ._regressor import MLPScratchRegressor
-from .tabular import AsText, Cast, LogTarget, PiecewiseLinearEncoder, SoftClip
+from .tabular import (
+    AsText,
+    Cast,
+    LogTarget,
+    PiecewiseLinearEncoder,
+    SoftClip,
+    TablePipeline,
+)
 from .tabular._contract import (
     IMPUTE,
     NUMERIC,
@@ -794,6 +801,8 @@ def to_onnx(model, X, *, dtype=None, options=None, target_opset=None):
     zipmap = (options or {}).get("zipmap", True) is not False
     if is_classifier(model) and dtype == np.float64 and zipmap:
         raise ValueError(ZIPMAP_FLOAT64_MESSAGE)
+    if isinstance(model, TablePipeline):  # skl2onnx knows a Pipeline by its type
+        model = Pipeline(model.steps)
     initial_types = _initial_types(model, X, dtype)
     if _is_table(model, X):
         model = _centred(model)

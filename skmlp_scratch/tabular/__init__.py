@@ -55,6 +55,7 @@ from ._pipeline import (
     make_tabular_pipeline,
     soft_clip,
 )
+from ._rows import FEW_ROWS, TablePipeline
 from ._reading import (
     TableError,
     TableWarning,
@@ -67,6 +68,7 @@ __all__ = [
     "AsText",
     "Cast",
     "ENSEMBLE_DEFAULTS",
+    "FEW_ROWS",
     "LogTarget",
     "NUMERIC_SCALERS",
     "PORTFOLIO",
@@ -74,6 +76,7 @@ __all__ = [
     "SoftClip",
     "TABLE_DEFAULTS",
     "TableError",
+    "TablePipeline",
     "TableWarning",
     "final_estimator",
     "infer_task",

@@ -51,6 +51,7 @@ TRUSTED_TYPES = frozenset({
     "skmlp_scratch.tabular._pipeline.SoftClip",
     "skmlp_scratch.tabular._pipeline._LevelEncoder",
     "skmlp_scratch.tabular._pipeline._SmearedTargetRegressor",
+    "skmlp_scratch.tabular._rows.TablePipeline",
 })
 """The types, beyond skops' defaults, that a model saved by ``train`` holds, by exact name.
 

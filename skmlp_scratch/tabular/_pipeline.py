@@ -475,6 +475,9 @@ def make_preprocessor(*, numeric="robust", max_categories=20, min_frequency=5,
     # 0/1 columns, not scaled, for the numeric columns that had gaps at fit;
     # a gap first seen at prediction time is imputed and not flagged
     missing_steps = Pipeline([
+        # floats first: MissingIndicator reads None in a column of objects (a
+        # one-row DataFrame made from a dict) as a value, the imputer as a gap
+        ("float", Cast("float64")),
         ("flag", MissingIndicator(features="missing-only", error_on_new=False)),
         ("cast", Cast(dtype))])
     categorical_steps = Pipeline([
@@ -523,7 +526,9 @@ def make_tabular_pipeline(estimator=None, *, task="classification", log_target=F
 
     Returns
     -------
-    pipeline : sklearn.pipeline.Pipeline
+    pipeline : TablePipeline
+        A scikit-learn ``Pipeline`` that predicts a few DataFrame rows
+        without its ``ColumnTransformer``'s overhead (:class:`TablePipeline`).
         Steps ``"preprocess"`` and ``"model"``. For regression ``"model"``
         is a :class:`~sklearn.compose.TransformedTargetRegressor` whose
         ``regressor`` is the estimator, so a grid names the network's
@@ -553,8 +558,10 @@ def make_tabular_pipeline(estimator=None, *, task="classification", log_target=F
                             else TransformedTargetRegressor)
         estimator = target_regressor(regressor=estimator,
                                      transformer=_target_transformer(log_target))
-    return Pipeline([("preprocess", make_preprocessor(**preprocessor_options)),
-                     ("model", estimator)])
+    from ._rows import TablePipeline  # which reads this module's steps
+
+    return TablePipeline([("preprocess", make_preprocessor(**preprocessor_options)),
+                          ("model", estimator)])
 
 
 def _target_transformer(log_target):
