@@ -22,7 +22,21 @@ peer and the ratio of scikit-learn's (onnxruntime's) median to ours. Everything
 runs in one fresh worker process with ``--threads`` BLAS threads (and as many
 onnxruntime threads).
 
-Run (about half a minute)::
+Table models (a second table): the default table model of
+``make_tabular_pipeline`` (preprocessor, then the cross-fitted ensemble) is
+fitted on the tables shipped with the examples, ``examples/data/HMDA.csv``
+(classification, ``predict_proba``) and ``examples/data/CPS1988_sample.csv``
+(regression, ``predict``), and predicts 1 and 100 of their rows given as a
+DataFrame, the way a service calls it. Peers: the same fitted steps in
+scikit-learn's own ``Pipeline`` (every row through the ``ColumnTransformer``,
+as before the row plan); scikit-learn's ``MLPClassifier``/``MLPRegressor``
+with the table defaults' layers in a ``Pipeline`` after the same
+preprocessor; and onnxruntime running the exported table model
+(``skmlp_scratch.onnx.to_onnx``) on inputs made beforehand by
+``table_inputs``. The row plan's outputs are checked to equal the
+``Pipeline``'s before timing.
+
+Run (about a minute and a half)::
 
     python benchmarks/bench_latency.py
 """
@@ -37,6 +51,11 @@ from _harness import (benchmark_parser, emit, limit_threads, load, machine_summa
                       markdown_table, run_benchmark, run_worker, write_result)
 
 BATCH_SIZES = (1, 10, 100, 10_000)
+TABLE_BATCH_SIZES = (1, 100)
+# (name, file under examples/data, target, task)
+TABLES = (("HMDA", "HMDA.csv", "deny", "classification"),
+          ("CPS1988", "CPS1988_sample.csv", "wage", "regression"))
+TABLE_PEERS = ("ours", "ours, Pipeline", "sklearn MLP, Pipeline", "onnxruntime")
 PEERS = ("ours", "sklearn", "onnxruntime")
 # (model, method) pairs timed; the regressor has no predict_proba
 METHODS = (("classifier", "predict"), ("classifier", "predict_proba"),
@@ -155,14 +174,107 @@ def calls_per_round(n_rows, args):
 def measure(calls, X, n_rows, args):
     """``{peer: [ns, ...]}`` over ``args.rounds`` rounds, peers alternating."""
     batch = np.ascontiguousarray(X[:n_rows])
+    return measure_prepared(calls, dict.fromkeys(calls, batch),
+                            calls_per_round(n_rows, args), args)
+
+
+def measure_prepared(calls, batches, n_calls, args):
+    """As :func:`measure`, each peer called ``n_calls`` times a round on its own batch."""
     peers = list(calls)
-    for peer in peers:  # warm up: first-call imports and allocations
-        time_calls(calls[peer], batch, 3)
+    for peer in peers:  # warm up: first-call imports, allocations, the row plan
+        time_calls(calls[peer], batches[peer], 3)
     times = {peer: [] for peer in peers}
     for round_ in range(args.rounds):
         for peer in peers if round_ % 2 == 0 else peers[::-1]:
-            times[peer] += time_calls(calls[peer], batch, calls_per_round(n_rows, args))
+            times[peer] += time_calls(calls[peer], batches[peer], n_calls)
     return times
+
+
+# ------------------------------------------------------------ table models
+
+
+def table_models(path, target, task):
+    """Ours (default table model) and scikit-learn's MLP after the same preprocessor."""
+    import warnings
+    from pathlib import Path
+
+    import pandas as pd
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import Pipeline
+
+    from skmlp_scratch.tabular import (TABLE_DEFAULTS, final_estimator,
+                                       make_preprocessor, make_tabular_pipeline)
+
+    table = pd.read_csv(Path(__file__).resolve().parent.parent / "examples" / "data" / path)
+    y = table.pop(target)
+    theirs_class = MLPClassifier if task == "classification" else MLPRegressor
+    theirs = Pipeline([("preprocess", make_preprocessor()), ("model", theirs_class(
+        hidden_layer_sizes=TABLE_DEFAULTS["hidden_layer_sizes"], max_iter=20,
+        random_state=0))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = make_tabular_pipeline(task=task)
+        final_estimator(ours).set_params(random_state=0)
+        ours.fit(table, y)
+        theirs.fit(table, y)
+    return table, ours, theirs
+
+
+def table_onnx(model, table, method, n_threads):
+    """``(call(feeds), feeds_of(rows))`` for onnxruntime on the exported table model."""
+    import onnxruntime
+
+    from skmlp_scratch.onnx import table_inputs, to_onnx
+
+    options = {"zipmap": False} if method == "predict_proba" else None
+    onx = to_onnx(model, table[:1], options=options)
+    settings = onnxruntime.SessionOptions()
+    settings.intra_op_num_threads = settings.inter_op_num_threads = n_threads
+    session = onnxruntime.InferenceSession(onx.SerializeToString(), settings,
+                                           providers=["CPUExecutionProvider"])
+    output = [session.get_outputs()[1 if method == "predict_proba" else 0].name]
+    return (lambda feeds: session.run(output, feeds)[0],
+            lambda rows: table_inputs(model, rows))
+
+
+def table_results(args):
+    """``{key: {peer: [ns, ...]}}`` for the table models, and their agreement."""
+    from sklearn.pipeline import Pipeline
+
+    results, agreement = {}, {}
+    status = onnx_status()
+    for name, path, target, task in TABLES:
+        table, ours, theirs = table_models(path, target, task)
+        method = "predict_proba" if task == "classification" else "predict"
+        usual = Pipeline(ours.steps)
+        calls = {"ours": (getattr(ours, method), lambda rows: rows),
+                 "ours, Pipeline": (getattr(usual, method), lambda rows: rows),
+                 "sklearn MLP, Pipeline": (getattr(theirs, method), lambda rows: rows)}
+        if status is None:
+            calls["onnxruntime"] = table_onnx(ours, table, method, args.threads)
+        rows = table.iloc[:100]
+        plan = np.vstack([getattr(ours, method)(rows.iloc[[i]]).reshape(1, -1)
+                          for i in range(len(rows))])
+        full = np.vstack([getattr(usual, method)(rows.iloc[[i]]).reshape(1, -1)
+                          for i in range(len(rows))])
+        if not np.array_equal(plan, full):
+            raise AssertionError(f"{name}: the row plan's outputs differ from the "
+                                 "Pipeline's")
+        if "onnxruntime" in calls:
+            call, feeds_of = calls["onnxruntime"]
+            onnx = np.asarray(call(feeds_of(rows)), dtype=np.float64)
+            agreement[f"{name}.onnxruntime"] = float(
+                np.max(np.abs(onnx.reshape(plan.shape) - plan)))
+        for n_rows in TABLE_BATCH_SIZES:
+            print(f"table {name}.{method}, {n_rows} rows", flush=True)
+            batches = {peer: prepare(table.iloc[:n_rows])
+                       for peer, (_, prepare) in calls.items()}
+            # a table call costs about 100 network calls: a third as many
+            results[f"{name}.{method}.{n_rows}"] = measure_prepared(
+                {peer: call for peer, (call, _) in calls.items()}, batches,
+                max(3, calls_per_round(n_rows, args) // 3), args)
+    return results, agreement
 
 
 def worker(args):
@@ -177,7 +289,9 @@ def worker(args):
         for n_rows in BATCH_SIZES:
             print(f"{kind}.{method}, {n_rows} rows", flush=True)
             results[f"{kind}.{method}.{n_rows}"] = measure(calls, X, n_rows, args)
+    tables, table_agreement = table_results(args)
     emit({"results": results, "onnx_status": status, "agreement": agreement,
+          "tables": tables, "table_agreement": table_agreement,
           "n_features": int(X.shape[1]),
           "layers": [int(W.shape[0]) for W in models["classifier"]["ours"].coefs_]
           + [int(models["classifier"]["ours"].coefs_[-1].shape[1])]})
@@ -211,6 +325,7 @@ def summarise(raw, args):
             if peer != "ours":
                 row.append(f"{s['ratio_to_ours']:.2f}")
         rows.append(row)
+    table_text, table_stats = summarise_tables(raw)
     header = ["model.method", "rows", "ours: median (fastest) µs",
               "scikit-learn: median (fastest) µs", "scikit-learn / ours",
               "onnxruntime: median (fastest) µs", "onnxruntime / ours"]
@@ -232,13 +347,61 @@ def summarise(raw, args):
         "",
         markdown_table(header, rows),
         "",
+        table_text,
+        "",
         "Reproduce: `python benchmarks/bench_latency.py`",
         "",
     ])
     data = {"settings": {k: v for k, v in vars(args).items() if k != "worker"},
             "onnx_status": raw["onnx_status"], "agreement": raw["agreement"],
-            "layers": raw["layers"], "stats": stats}
+            "layers": raw["layers"], "stats": stats,
+            "table_agreement": raw["table_agreement"], "table_stats": table_stats}
     write_result(args.name, text, data)
+
+
+def summarise_tables(raw):
+    """The table models' section of the result: its text and statistics."""
+    stats, rows = {}, []
+    for key, times in raw["tables"].items():
+        name, method, n_rows = key.split(".")
+        medians = {peer: statistics.median(t) / 1e3 for peer, t in times.items()}
+        stats[key] = {peer: {"median_us": medians[peer],
+                             "fastest_us": min(t) / 1e3, "n_calls": len(t)}
+                      for peer, t in times.items()}
+        row = [f"{name}.{method}", f"{int(n_rows):,}"]
+        for peer in TABLE_PEERS:
+            if peer not in times:
+                row += ["not installed", "-"]
+                continue
+            row.append(f"{medians[peer]:,.0f} ({min(times[peer]) / 1e3:,.0f})")
+            if peer != "ours":
+                row.append(f"{medians[peer] / medians['ours']:.2f}")
+        rows.append(row)
+    header = ["table.method", "rows", "ours: median (fastest) µs",
+              "ours in sklearn's Pipeline µs", "Pipeline / ours",
+              "sklearn MLP in a Pipeline µs", "sklearn MLP / ours",
+              "onnxruntime µs", "onnxruntime / ours"]
+    agreement = ", ".join(f"{key.split('.')[0]} {value:.2g}"
+                          for key, value in raw["table_agreement"].items())
+    text = "\n".join([
+        "## Table models: rows of a DataFrame",
+        "",
+        "The default table model (`make_tabular_pipeline`: preprocessor, then the "
+        "cross-fitted ensemble of 5 folds x 2 configurations), fitted on a table "
+        "shipped in `examples/data`, predicting its first rows given as a DataFrame. "
+        "**ours**: the fitted `TablePipeline` (few rows through its row plan); "
+        "**ours in sklearn's Pipeline**: the same fitted steps in "
+        "`sklearn.pipeline.Pipeline` (the `ColumnTransformer` on every call); "
+        "**sklearn MLP**: `MLPClassifier`/`MLPRegressor` with the table network's "
+        "layers after the same preprocessor in a `Pipeline`; **onnxruntime**: the "
+        "exported table model run on inputs made beforehand by `table_inputs` "
+        "(making them is not timed). The row plan's outputs equal the Pipeline's "
+        "to the bit on 100 rows one at a time (checked before timing); largest "
+        f"difference of onnxruntime's from ours: {agreement or 'not run'}.",
+        "",
+        markdown_table(header, rows),
+    ])
+    return text, stats
 
 
 def run_all(args):
