@@ -14,6 +14,7 @@ import skmlp_scratch.ensemble as ensemble_module
 import skmlp_scratch.tabular._encoders as encoders_module
 import skmlp_scratch.tabular._pipeline as pipeline_module
 import skmlp_scratch.tabular._reading as reading_module
+import skmlp_scratch.tabular._rows as rows_module
 from skmlp_scratch import MLPScratchClassifier, MLPScratchRegressor
 from skmlp_scratch._activations import HIDDEN_ACTIVATIONS
 from skmlp_scratch._losses import REGRESSION_LOSSES, USER_LOSSES
@@ -51,7 +52,8 @@ def test_shared_docstring_sections_are_filled_in():
 
 
 @pytest.mark.parametrize("module", [classifier_module, regressor_module, reading_module,
-                                    pipeline_module, encoders_module, ensemble_module],
+                                    pipeline_module, encoders_module, ensemble_module,
+                                    rows_module],
                          ids=lambda m: m.__name__)
 def test_docstring_example_runs(module):
     with warnings.catch_warnings():
