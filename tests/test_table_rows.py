@@ -10,10 +10,12 @@ included.
 """
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn import config_context
 from sklearn.pipeline import Pipeline
 
 from conftest import short_training
@@ -139,6 +141,35 @@ def test_rows_the_plan_leaves_to_the_pipeline_come_out_the_same(monkeypatch):
         np.testing.assert_array_equal(model.predict_proba(rows),
                                       usual(model).predict_proba(rows))
     assert calls == [1, 1, 1]  # the other types: begun, then declined
+
+
+def assert_same_as_usual(model, row):
+    """Equal outputs and the same warnings as the plain ``Pipeline``."""
+    seen = []
+    for pipeline in (model, usual(model)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            seen.append((pipeline.predict_proba(row), [str(w.message) for w in caught]))
+    (ours, our_warnings), (theirs, their_warnings) = seen
+    np.testing.assert_array_equal(ours, theirs)
+    assert our_warnings == their_warnings
+    return ours
+
+
+def test_a_preprocessor_that_returns_dataframes_keeps_the_pipelines_path(monkeypatch):
+    model, table = fitted(ensemble=False)
+    calls = plan_used(model, monkeypatch)
+    row = table.iloc[[2]]
+    expected = usual(model).predict_proba(row)
+    with config_context(transform_output="pandas"):
+        np.testing.assert_array_equal(assert_same_as_usual(model, row), expected)
+    model[0].set_output(transform="pandas")
+    np.testing.assert_array_equal(assert_same_as_usual(model, row), expected)
+    assert calls == []
+    model[0].set_output(transform="default")
+    with config_context(transform_output="pandas"):  # its own choice comes first
+        np.testing.assert_array_equal(assert_same_as_usual(model, row), expected)
+    assert calls == [1]
 
 
 @pytest.mark.parametrize("change, match", [

@@ -78,7 +78,13 @@ def _check_fitted_on_arrays(step):
 
 
 def _output_config(estimator):
-    return getattr(estimator, "_sklearn_output_config", {}).get("transform", "default")
+    """What ``estimator.transform`` returns: "default" (an ndarray), "pandas", ...
+
+    Its own ``set_output`` choice, else the global ``transform_output``, as
+    scikit-learn decides it.
+    """
+    own = getattr(estimator, "_sklearn_output_config", {})
+    return own.get("transform", get_config()["transform_output"])
 
 
 def _next_step(step):
@@ -463,8 +469,7 @@ class TablePipeline(Pipeline):
             return None
         preprocessor = self.steps[0][1]
         fitted = getattr(preprocessor, "transformers_", None)
-        if fitted is None or "default" != get_config()["transform_output"] != (
-                _output_config(preprocessor)):
+        if fitted is None or _output_config(preprocessor) != "default":
             return None  # unfitted (the pipeline says so) or asked for DataFrames
         # made for this fit of the preprocessor: a refit makes a new transformers_
         made_for, plan = vars(self).get("_row_plan", (None, None))
