@@ -5,8 +5,13 @@ networks of a configuration together: their weights stacked once, one
 product per layer for all members. This script times its ``predict_proba``
 on 1 and 100 rows of digits (float32) against one ``MLPScratchClassifier``
 of the same shape, and against the same ensemble evaluated member by member
-(the path a ``Pipeline`` member still takes), for each network shape given.
-The weights' quality does not matter here: a few epochs fix the shapes.
+(the path members of different shapes take), for each network shape given.
+With ``--bins-shapes``, the members are pipelines as the table default's
+``bins`` configuration is: a ``PiecewiseLinearEncoder`` (16 bins) fitted on
+each member's folds, then the network; each member encodes the rows with
+its own encoder before the stacked networks, and the single model is one
+such pipeline. The weights' quality does not matter here: a few epochs fix
+the shapes.
 
 Every call is timed alone with ``time.perf_counter_ns``; the three take
 turns in rounds (one network, stacked, member by member, then the next round
@@ -39,19 +44,29 @@ def parse_shape(text):
     return tuple(int(v) for v in text.split(","))
 
 
-def train(X, y, hidden, args):
-    """One network, and for each k an ensemble of k networks of its shape."""
+def train(X, y, hidden, bins, args):
+    """One model, and for each k an ensemble of k models of its shape.
+
+    The model is a network, or with ``bins`` a piecewise-linear encoder then
+    the network.
+    """
     from sklearn.exceptions import ConvergenceWarning
+    from sklearn.pipeline import make_pipeline
 
     from skmlp_scratch import MLPScratchClassifier
     from skmlp_scratch.ensemble import CrossFitClassifier
+    from skmlp_scratch.tabular import PiecewiseLinearEncoder
 
-    params = dict(hidden_layer_sizes=hidden, max_iter=args.epochs, random_state=0)
+    def model():
+        network = MLPScratchClassifier(hidden_layer_sizes=hidden, max_iter=args.epochs,
+                                       random_state=0)
+        return make_pipeline(PiecewiseLinearEncoder(n_bins=16), network) if bins else network
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        one = MLPScratchClassifier(**params).fit(X, y)
-        ensembles = {k: CrossFitClassifier([("net", MLPScratchClassifier(**params))],
-                                           n_folds=k, random_state=0).fit(X, y)
+        one = model().fit(X, y)
+        ensembles = {k: CrossFitClassifier([("net", model())], n_folds=k,
+                                           random_state=0).fit(X, y)
                      for k in MEMBERS}
     return one, ensembles
 
@@ -87,8 +102,9 @@ def measure(calls, batch, args):
 def worker(args):
     limit_threads(args.threads)
     X_train, X_test, y_train, _ = load(args.data, np.float32)
-    hidden = parse_shape(args.worker)
-    one, ensembles = train(X_train, y_train, hidden, args)
+    bins = args.worker.startswith("bins:")
+    hidden = parse_shape(args.worker.removeprefix("bins:"))
+    one, ensembles = train(X_train, y_train, hidden, bins, args)
     X = np.concatenate([X_test] * (1 + max(BATCH_SIZES) // len(X_test)))
     results, agreement = {}, {}
     for k, stacked in ensembles.items():
@@ -102,8 +118,10 @@ def worker(args):
             print(f"k={k}, {n_rows} rows", flush=True)
             batch = np.ascontiguousarray(X[:n_rows])
             results[f"{k}.{n_rows}"] = measure(calls, batch, args)
-    layers = [int(W.shape[0]) for W in one.coefs_] + [int(one.coefs_[-1].shape[1])]
-    emit({"results": results, "agreement": agreement, "layers": layers})
+    network = one[-1] if bins else one
+    layers = [int(W.shape[0]) for W in network.coefs_] + [int(network.coefs_[-1].shape[1])]
+    emit({"results": results, "agreement": agreement,
+          "layers": (["bins"] if bins else []) + layers})
 
 
 def summarise(runs, args):
@@ -135,7 +153,10 @@ def summarise(runs, args):
         f"Machine: {machine_summary(args.threads)}.",
         "`predict_proba` of one `MLPScratchClassifier` and of a `CrossFitClassifier` "
         "of k members of the same shape, its networks stacked (one product per "
-        "layer) or evaluated member by member. Time of one call, median (and "
+        "layer) or evaluated member by member; `bins-...`: each member (and the "
+        "single model) a `PiecewiseLinearEncoder` (16 bins, fitted on its own "
+        "folds) then the network, whose first layer reads the encoding. Time of "
+        "one call, median (and "
         f"fastest) over {args.rounds} alternating rounds of {args.calls} calls; "
         "ratios are of medians to one network's. The stacked and member-by-member "
         f"probabilities differ by at most {worst:.2g}.",
@@ -156,16 +177,20 @@ def run_all(args):
     common = ["--data", args.data, "--threads", str(args.threads),
               "--epochs", str(args.epochs), "--rounds", str(args.rounds),
               "--calls", str(args.calls)]
-    runs = [run_worker(__file__, [",".join(map(str, shape)), *common], args.threads)
-            for shape in args.shapes]
+    shapes = ([",".join(map(str, shape)) for shape in args.shapes]
+              + ["bins:" + ",".join(map(str, shape)) for shape in args.bins_shapes])
+    runs = [run_worker(__file__, [shape, *common], args.threads) for shape in shapes]
     summarise(runs, args)
 
 
 def parse_args(argv=None):
     parser = benchmark_parser(__doc__)
-    parser.add_argument("--shapes", nargs="+", type=parse_shape,
+    parser.add_argument("--shapes", nargs="*", type=parse_shape,
                         default=[(100,), (256, 128)],
                         help="hidden layer sizes of each network shape, e.g. 100 256,128")
+    parser.add_argument("--bins-shapes", nargs="*", type=parse_shape, default=[(100,)],
+                        help="the same, for members that piecewise-linear encode the "
+                             "input first")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--calls", type=int, default=100,
