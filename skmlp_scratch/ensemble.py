@@ -15,6 +15,15 @@ adds, with replacement, the one whose addition most lowers the out-of-fold
 loss of the running mean, for ``selection_rounds`` rounds, keeping the round
 of least loss; a configuration's weight is its share of the picks.
 
+Two parameters bound the cost on large tables. ``max_samples`` caps the rows a
+member trains on: a member whose training folds hold more trains on a
+random sample of them (stratified by class), and is still early-stopped on,
+and predicts, its whole held-out fold, so the out-of-fold prediction covers
+every row. ``time_limit`` bounds the whole fit: configurations are fitted in
+order, a member still training at the limit stops after its epoch, and a
+configuration that cannot start in time is left out; ``fold_notes_`` says
+what was cut.
+
 The fitted attributes are what a report needs: ``oof_predictions_`` and
 ``oof_scores_``, each configuration's and each member's out-of-fold scores
 (``config_scores_``, ``member_scores_``), ``weights_`` and ``folds_``. Besides
@@ -23,8 +32,10 @@ text), so a skops file asks its reader to trust only the classes of the
 members and of the ensemble.
 """
 
+import contextlib
 import inspect
-from numbers import Integral
+import time
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -43,12 +54,16 @@ from ._classifier import MLPScratchClassifier
 from ._network import forward_stacked, stack_networks
 from ._regressor import MLPScratchRegressor
 
-__all__ = ["CrossFitClassifier", "CrossFitRegressor", "assign_folds", "select_greedily"]
+__all__ = ["CrossFitClassifier", "CrossFitRegressor", "assign_folds", "sample_rows",
+           "select_greedily"]
 
 # a probability floor, so that the selection's log loss of a 0 stays finite
 _EPS = 1e-15
 # rows the stacked members run at a time: bounds their k sets of layer outputs
 _STACKED_CHUNK = 4096
+# the max_time of a member of the first configuration that starts after the
+# time limit: positive, as max_time must be, so it trains one epoch and stops
+_LAST_EPOCH_S = 1e-9
 
 
 # ------------------------------------------------------------------ folds
@@ -92,6 +107,46 @@ def assign_folds(y_codes, n_samples, n_folds, rng):
         folds[rows] = (start + np.arange(len(rows))) % n_folds
         start = (start + len(rows)) % n_folds
     return folds
+
+
+def sample_rows(rows, y_codes, size, rng):
+    """A random sample of ``size`` of ``rows``, stratified by class.
+
+    Each class gets its share of ``size``, rounded by largest remainders
+    (Hamilton's method) so the shares add up to ``size``, and at least one
+    row, so no class of ``rows`` goes missing from a member's training rows:
+    the sample holds ``size`` rows, plus one for each class whose share
+    rounds to none.
+
+    Parameters
+    ----------
+    rows : ndarray of shape (n_rows,) of int
+        Row indices, more than ``size`` of them.
+    y_codes : ndarray of shape (n_samples,) of int, or None
+        Class index of every row of the table; None for regression (a plain
+        random sample).
+    size : int
+        Rows wanted.
+    rng : numpy.random.RandomState
+        The fit's generator.
+
+    Returns
+    -------
+    sample : ndarray of int
+        A sorted subset of ``rows``.
+    """
+    if y_codes is None:
+        return np.sort(rng.choice(rows, size, replace=False))
+    codes = y_codes[rows]
+    present, counts = np.unique(codes, return_counts=True)
+    exact = counts * size / len(rows)
+    shares = np.floor(exact).astype(np.intp)
+    # the rows the floors leave go to the largest remainders, the first class on a tie
+    shares[np.argsort(shares - exact, kind="stable")[:size - shares.sum()]] += 1
+    shares = np.maximum(shares, 1)
+    picked = [rng.choice(rows[codes == code], share, replace=False)
+              for code, share in zip(present, shares)]
+    return np.sort(np.concatenate(picked))
 
 
 # -------------------------------------------------------------- selection
@@ -163,11 +218,45 @@ def _fit_with_validation(member, X, y, X_val, y_val):
     return member
 
 
-def _fit_member(member, X, y, train, valid, seed, predict):
-    """One member: fitted on rows ``train``, its predictions of rows ``valid``."""
+@contextlib.contextmanager
+def _time_limited(member, deadline):
+    """Stop ``member``'s training at ``deadline`` (``time.time()``), if it can.
+
+    A network (also at the end of a ``Pipeline``) has ``max_time``: lowered,
+    for this fit only, to the seconds left, so that training stops after the
+    epoch that crosses the deadline, with the weights of its best epoch when
+    early stopping is on. Any other estimator trains to its end.
+    """
+    names = [k for k in member.get_params(deep=True)
+             if k == "max_time" or k.endswith("__max_time")]
+    if deadline is None or not names:
+        yield
+        return
+    own = member.get_params(deep=True)
+    left = max(deadline - time.time(), _LAST_EPOCH_S)
+    member.set_params(**{k: left if own[k] is None else min(own[k], left)
+                         for k in names})
+    try:
+        yield
+    finally:
+        member.set_params(**{k: own[k] for k in names})  # the configured value again
+
+
+def _fit_member(member, X, y, train, valid, seed, predict, deadline=None,
+                skippable=False):
+    """One member: fitted on rows ``train``, its predictions of rows ``valid``.
+
+    Returns ``(member, predictions, stopped)``, ``stopped`` True when it was
+    still training at ``deadline``; or None, without fitting, when the
+    deadline has passed and the member is ``skippable``.
+    """
+    if deadline is not None and skippable and time.time() >= deadline:
+        return None
     _seed_member(member, seed)
-    _fit_with_validation(member, X[train], y[train], X[valid], y[valid])
-    return member, predict(member, X[valid])
+    with _time_limited(member, deadline):
+        _fit_with_validation(member, X[train], y[train], X[valid], y[valid])
+    stopped = deadline is not None and time.time() >= deadline
+    return member, predict(member, X[valid]), stopped
 
 
 def _encoders_and_network(member):
@@ -223,15 +312,19 @@ class _BaseCrossFit(_BaseHeterogeneousEnsemble):
     _parameter_constraints = {
         "estimators": [None, list],
         "n_folds": [Interval(Integral, 2, None, closed="left")],
+        "max_samples": [None, Interval(Integral, 1, None, closed="left")],
+        "time_limit": [None, Interval(Real, 0, None, closed="neither")],
         "selection_rounds": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [None, Integral],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimators=None, *, n_folds=5, selection_rounds=25, n_jobs=None,
-                 random_state=None):
+    def __init__(self, estimators=None, *, n_folds=5, max_samples=None, time_limit=None,
+                 selection_rounds=25, n_jobs=None, random_state=None):
         self.estimators = estimators
         self.n_folds = n_folds
+        self.max_samples = max_samples
+        self.time_limit = time_limit
         self.selection_rounds = selection_rounds
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -268,6 +361,9 @@ class _BaseCrossFit(_BaseHeterogeneousEnsemble):
             raise
 
     def _fit(self, X, y):
+        # wall-clock time, not a monotonic clock: members fitted by joblib in
+        # other processes compare it with their own clock
+        deadline = None if self.time_limit is None else time.time() + self.time_limit
         configurations = self._configurations()
         X, y = validate_data(self, X, y, accept_sparse="csr",
                              dtype=(np.float64, np.float32),
@@ -277,9 +373,11 @@ class _BaseCrossFit(_BaseHeterogeneousEnsemble):
         rng = check_random_state(self.random_state)
         # the folds first, then the seeds: one random_state gives both
         folds, n_folds, notes = self._make_folds(y_codes, len(y), rng)
+        training = self._training_rows(folds, n_folds, y_codes, rng, notes)
         seeds = rng.randint(np.iinfo(np.int32).max, size=(len(configurations), n_folds))
-        members, oof = self._fit_members([e for _, e in configurations], X, y, folds,
-                                         seeds)
+        kept, members, oof = self._fit_members(configurations, X, y, folds, training,
+                                               seeds, deadline, notes)
+        configurations = [configurations[m] for m in kept]
         held = folds >= 0
         weights = select_greedily([P[held] for P in oof],
                                   lambda P: self._selection_loss(target[held], P),
@@ -289,33 +387,80 @@ class _BaseCrossFit(_BaseHeterogeneousEnsemble):
                         n_folds, notes, y, held)
         return self
 
-    def _fit_members(self, estimators, X, y, folds, seeds):
-        """Every member, and each configuration's out-of-fold predictions.
+    def _training_rows(self, folds, n_folds, y_codes, rng, notes):
+        """Each member's training rows: every fold but its own, capped at ``max_samples``.
 
-        Returns ``members[m][j]`` and ``oof[m]`` of shape (n_samples, ...):
-        row ``i`` of fold ``j`` predicted by ``members[m][j]``; a row of fold
-        -1, which no member held out, by the mean of them all.
+        The sample is drawn only when a member has more rows than
+        ``max_samples``, so a table under the cap gets the folds, seeds and
+        members of a fit without it.
+        """
+        rows = [np.flatnonzero(folds != j) for j in range(n_folds)]
+        largest = max(len(r) for r in rows)
+        if self.max_samples is None or largest <= self.max_samples:
+            return rows
+        rows = [r if len(r) <= self.max_samples
+                else sample_rows(r, y_codes, self.max_samples, rng) for r in rows]
+        notes.append(
+            f"max_samples={self.max_samples}: each member trains on "
+            f"{max(len(r) for r in rows):,} of the {largest:,} rows of its training "
+            f"folds, drawn at random{'' if y_codes is None else ' by class'}, and is "
+            "early-stopped on, and predicts, its whole held-out fold.")
+        return rows
+
+    def _fit_members(self, configurations, X, y, folds, training, seeds, deadline,
+                     notes):
+        """The configurations fitted in full, their members and out-of-fold predictions.
+
+        Returns ``kept``, the indices of the configurations fitted in full,
+        ``members[m][j]`` and ``oof[m]`` of shape (n_samples, ...) for each
+        of them: row ``i`` of fold ``j`` predicted by ``members[m][j]``; a
+        row of fold -1, which no member held out, by the mean of them all.
+        Past ``deadline`` the members of the first configuration still train
+        (one epoch at least), those of the others are skipped and their
+        configuration left out; both are told in ``notes``.
         """
         n_folds = seeds.shape[1]
-        tasks = [(m, j) for m in range(len(estimators)) for j in range(n_folds)]
+        tasks = [(m, j) for m in range(len(configurations)) for j in range(n_folds)]
         fitted = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(clone(estimators[m]), X, y, np.flatnonzero(folds != j),
+            delayed(_fit_member)(clone(configurations[m][1]), X, y, training[j],
                                  np.flatnonzero(folds == j), int(seeds[m, j]),
-                                 type(self)._member_predict)
+                                 type(self)._member_predict, deadline, m > 0)
             for m, j in tasks)
-        members = [[None] * n_folds for _ in estimators]
-        oof = [None] * len(estimators)
-        for (m, j), (member, P) in zip(tasks, fitted):
-            members[m][j] = member
-            if oof[m] is None:
-                oof[m] = np.zeros((len(y), *P.shape[1:]), dtype=np.float64)
-            oof[m][folds == j] = P
+        # results[m][j]: (member, predictions, stopped), or None if skipped
+        results = [fitted[m * n_folds:(m + 1) * n_folds]
+                   for m in range(len(configurations))]
+        kept = [m for m, row in enumerate(results) if None not in row]
+        self._note_time_limit([name for name, _ in configurations], results, kept, notes)
+        members = [[member for member, _, _ in results[m]] for m in kept]
+        oof = [None] * len(kept)
+        for i, m in enumerate(kept):
+            for j, (_, P, _) in enumerate(results[m]):
+                if oof[i] is None:
+                    oof[i] = np.zeros((len(y), *P.shape[1:]), dtype=np.float64)
+                oof[i][folds == j] = P
         unheld = folds < 0
         if unheld.any():
             for m, row in enumerate(members):
                 oof[m][unheld] = np.mean([self._member_predict(e, X[unheld])
                                           for e in row], axis=0)
-        return members, oof
+        return kept, members, oof
+
+    def _note_time_limit(self, names, results, kept, notes):
+        """Say in ``notes`` what ``time_limit`` cut: members stopped, configurations."""
+        for m in kept:
+            stopped = sum(stop for _, _, stop in results[m])
+            if stopped:
+                notes.append(
+                    f"time_limit={self.time_limit:g} s: {stopped} of the "
+                    f"{len(results[m])} members of configuration {names[m]!r} were "
+                    "still training at the limit and stopped there (a network after "
+                    "its running epoch, with the weights of its best epoch under "
+                    "early stopping).")
+        left_out = [names[m] for m in range(len(names)) if m not in kept]
+        if left_out:
+            notes.append(
+                f"time_limit={self.time_limit:g} s: configurations {left_out} left "
+                "out, their members could not all start before the limit.")
 
     def _make_folds(self, y_codes, n_samples, rng):
         """``folds``, the number of folds, and the notes a report should print."""
@@ -460,6 +605,25 @@ _PARAMETERS = """
     n_folds : int, default=5
         Folds, and members per configuration; fewer if fewer rows can be held
         out (see ``n_folds_``).
+    max_samples : int or None, default=None
+        Rows a member trains on at most. A member whose training folds hold
+        more trains on a random sample of ``max_samples`` of them (by class:
+        each class its share, one row at least; see :func:`sample_rows`),
+        drawn once per fold, the
+        same for every configuration; it is still early-stopped on, and
+        predicts, its whole held-out fold. The fit's cost then stops growing
+        with the table's rows. None: every row of the training folds. A table
+        whose members all have ``max_samples`` rows or fewer is fitted exactly
+        as with None.
+    time_limit : float or None, default=None
+        Seconds the whole fit may take. Configurations are fitted in the
+        order of ``estimators``; a network still training at the limit stops
+        after its running epoch (through its ``max_time``), and a
+        configuration whose members cannot all start before it is left out;
+        the members of the first configuration always train, one epoch at
+        least, so the ensemble is usable. ``fold_notes_`` says what was cut.
+        A fit cut by the limit depends on the machine's speed; None (no
+        limit) keeps the fit bit-identical for a given ``random_state``.
     selection_rounds : int, default=25
         Rounds of greedy ensemble selection over the configurations (unused
         with one).
@@ -477,7 +641,9 @@ _ATTRIBUTES = """
         ``estimators_[m][j]``: configuration ``m`` fitted on every fold but
         ``j``; those of a configuration of weight 0 are kept but not used.
     config_names_ : list of str
-        The configurations' names, in the order of ``estimators``.
+        The configurations' names, in the order of ``estimators``: all of
+        them, unless ``time_limit`` left some out (``fold_notes_`` names
+        them).
     weights_ : ndarray of shape (n_configs,)
         Each configuration's weight in the mean, from greedy selection; sums
         to 1.
@@ -486,8 +652,9 @@ _ATTRIBUTES = """
     n_folds_ : int
         Folds used.
     fold_notes_ : list of str
-        What the folds could not do as asked (fewer folds, small classes), in
-        words for a report; empty when nothing.
+        What the fit could not do as asked (fewer folds, small classes) and
+        what bounded it (``max_samples``, ``time_limit``), in words for a
+        report; empty when nothing.
     oof_predictions_ : ndarray of shape {oof_shape}
         The ensemble's out-of-fold prediction of each training row: each
         configuration's member that did not train on the row, weighted by
