@@ -22,6 +22,7 @@ from sklearn.model_selection import train_test_split
 
 from skmlp_scratch._cli._model_files import load_model, schema_nodes
 from skmlp_scratch.ensemble import CrossFitClassifier
+from skmlp_scratch.tabular import ENSEMBLE_DEFAULTS
 from skmlp_scratch.tabular._contract import final_estimator, networks
 from test_cli import read_metrics, run_main
 from test_cli_files import npy_bytes, rewrite_member
@@ -218,8 +219,17 @@ def test_a_tiny_table_with_a_class_of_two_rows_trains(tmp_path):
 @pytest.mark.parametrize("options, message", [
     (["--single-network", "--folds", "3"], "--folds: for the ensemble"),
     (["--single-network", "--portfolio", "bins"], "--portfolio: for the ensemble"),
+    (["--single-network", "--time-limit", "60", "--n-jobs", "2"],
+     "--time-limit, --n-jobs: for the ensemble"),
+    (["--single-network", "--max-samples", "none"], "--max-samples: for the ensemble"),
     (["--folds", "1"], "--folds must be at least 2"),
     (["--portfolio", "network,forest"], "unknown configuration 'forest'"),
+    (["--time-limit", "0"], "--time-limit must be a positive number of seconds; got 0"),
+    (["--time-limit", "-3"], "--time-limit must be a positive number of seconds"),
+    (["--time-limit", "inf"], "--time-limit must be a positive number of seconds"),
+    (["--time-limit", "soon"], "argument --time-limit: invalid float value: 'soon'"),
+    (["--n-jobs", "0"], "--n-jobs must be a number of processes, or -1"),
+    (["--max-samples", "0"], "argument --max-samples: expected a positive number"),
 ])
 def test_ensemble_options_are_checked(tmp_path, options, message):
     toy_table().to_csv(tmp_path / "t.csv", index=False)
@@ -228,6 +238,57 @@ def test_ensemble_options_are_checked(tmp_path, options, message):
                              *options])
     assert code == 2
     assert message in err
+
+
+def test_the_ensemble_options_reach_the_saved_model(tmp_path):
+    toy_table().to_csv(tmp_path / "t.csv", index=False)
+    code, out, err = train(tmp_path / "t.csv", tmp_path / "run", "--target", "label",
+                           "--time-limit", "600", "--max-samples", "50", "--n-jobs", "2")
+    assert code == 0, err
+    ensemble = final_estimator(load_model(tmp_path / "run/model.skops"))
+    assert (ensemble.time_limit, ensemble.max_samples, ensemble.n_jobs) == (600, 50, 2)
+    assert ("at most 50 training rows per network, time limit 600 s, 2 jobs"
+            in out)
+    # two folds of 120 rows: each network trains on 50 of its 60, and says so
+    assert "note: max_samples=50: each member trains on 50 of the 60 rows" in out
+    code, out, err = train(tmp_path / "t.csv", tmp_path / "default", "--target", "label")
+    assert code == 0, err
+    ensemble = final_estimator(load_model(tmp_path / "default/model.skops"))
+    assert ensemble.max_samples == ENSEMBLE_DEFAULTS["max_samples"]
+    assert (ensemble.time_limit, ensemble.n_jobs) == (None, None)
+
+
+def test_n_jobs_gives_the_same_model(tmp_path):
+    toy_table().to_csv(tmp_path / "t.csv", index=False)
+    models = []
+    for n_jobs in ("1", "2"):
+        code, _, err = train(tmp_path / "t.csv", tmp_path / n_jobs, "--target", "label",
+                             "--n-jobs", n_jobs)
+        assert code == 0, err
+        models.append(final_estimator(load_model(tmp_path / n_jobs / "model.skops")))
+    one, two = models
+    assert (one.n_jobs, two.n_jobs) == (1, 2)
+    np.testing.assert_array_equal(one.oof_predictions_, two.oof_predictions_)
+    for a, b in zip(networks(one), networks(two)):
+        for W_a, W_b in zip(a[1].coefs_, b[1].coefs_):
+            np.testing.assert_array_equal(W_a, W_b)
+
+
+def test_a_time_limit_gives_a_usable_model_and_says_what_it_cut(tmp_path):
+    toy_table().to_csv(tmp_path / "t.csv", index=False)
+    code, out, err = train(tmp_path / "t.csv", tmp_path / "run", "--target", "label",
+                           "--time-limit", "1e-6")
+    assert code == 0, err
+    assert ("time_limit=1e-06 s: 2 of the 2 members of configuration 'network' "
+            "were still training") in out
+    assert "configurations ['bins'] left out" in out
+    metrics = read_metrics(tmp_path / "run")
+    assert [c["name"] for c in metrics["ensemble"]["configurations"]] == ["network"]
+    assert any("left out" in note for note in metrics["ensemble"]["fold_notes"])
+    code, out, err = run_main(["predict", "--model", str(tmp_path / "run/model.skops"),
+                               "--dataset", f"csv:{tmp_path / 't.csv'}"])
+    assert code == 0, err
+    assert set(pd.read_csv(io.StringIO(out))["prediction"]) <= {"big", "small"}
 
 
 def test_single_network_keeps_the_test_split(tmp_path):

@@ -91,6 +91,21 @@ def add_table_options(parser):
                             f"{', '.join(PORTFOLIO)}, weighted by greedy selection "
                             f"on their out-of-fold predictions (default: "
                             f"{','.join(ENSEMBLE_DEFAULTS['portfolio'])})")
+    group.add_argument("--max-samples", type=parse_max_samples,
+                       default=ENSEMBLE_DEFAULTS["max_samples"], metavar="N",
+                       help="ensemble: rows each network trains on at most, a random "
+                            "sample of its training folds on a larger table; none: "
+                            "every row (default: "
+                            f"{ENSEMBLE_DEFAULTS['max_samples']})")
+    group.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                       help="ensemble: seconds the fit may take; networks still "
+                            "training then stop after their epoch, configurations "
+                            "that cannot start are left out, and the report says "
+                            "so (default: no limit)")
+    group.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                       help="ensemble: networks fitted at once, in processes; -1: "
+                            "one per core. The fitted model does not depend on it "
+                            "(default: 1)")
     group.add_argument("--refit", action="store_true",
                        help="after the test scores, fit the model again on every "
                             "row, test rows included, and save that one; without "
@@ -124,9 +139,14 @@ def run_train_table(args):
     print_parameters(network)
     model = network if args.single_network else make_ensemble(task, network, args)
     if model is not network:
+        bounds = "".join([
+            f", at most {args.max_samples:,} training rows per network"
+            if args.max_samples else "",
+            f", time limit {args.time_limit:g} s" if args.time_limit else "",
+            f", {args.n_jobs} jobs" if args.n_jobs not in (None, 1) else ""])
         print(f"ensemble: configurations {', '.join(args.portfolio)}, {args.folds} "
-              f"folds each, random_state={network.random_state!r} (each network's "
-              "seed is drawn from it)", flush=True)
+              f"folds each{bounds}, random_state={network.random_state!r} (each "
+              "network's seed is drawn from it)", flush=True)
     pipeline = make_tabular_pipeline(model, task=task, log_target=args.log_target,
                                      numeric=args.numeric, dtype=args.dtype)
     test_size = args.test_size
@@ -177,18 +197,41 @@ def parse_portfolio(text):
     return names
 
 
+def parse_max_samples(text):
+    """Read ``--max-samples``: a positive number of rows, or ``none``."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of rows or none, not {text!r}")
+    return value
+
+
 def check_model_options(args):
-    """Refuse the ensemble's options with ``--single-network``, and too few folds."""
+    """Refuse the ensemble's options with ``--single-network``, and bad values."""
     if args.single_network:
         given = [option for option, value, default in [
             ("--folds", args.folds, ENSEMBLE_DEFAULTS["n_folds"]),
-            ("--portfolio", tuple(args.portfolio), tuple(ENSEMBLE_DEFAULTS["portfolio"]))]
+            ("--portfolio", tuple(args.portfolio), tuple(ENSEMBLE_DEFAULTS["portfolio"])),
+            ("--max-samples", args.max_samples, ENSEMBLE_DEFAULTS["max_samples"]),
+            ("--time-limit", args.time_limit, None),
+            ("--n-jobs", args.n_jobs, None)]
             if value != default]
         if given:
             raise CommandError(f"{', '.join(given)}: for the ensemble, not with "
-                               "--single-network")
+                               "--single-network (whose training --max-time bounds)")
     elif args.folds < 2:
         raise CommandError(f"--folds must be at least 2; got {args.folds}")
+    elif args.time_limit is not None and not 0 < args.time_limit < float("inf"):
+        raise CommandError(f"--time-limit must be a positive number of seconds; got "
+                           f"{args.time_limit:g}")
+    elif args.n_jobs == 0:
+        raise CommandError("--n-jobs must be a number of processes, or -1 for one per "
+                           "core; got 0")
 
 
 def make_ensemble(task, network, args):
@@ -211,7 +254,8 @@ def make_ensemble(task, network, args):
         (config[-1] if isinstance(config, Pipeline) else config).set_params(**changes)
         configurations.append((name, config))
     return ENSEMBLES[task](configurations, n_folds=args.folds,
-                           random_state=network.random_state)
+                           max_samples=args.max_samples, time_limit=args.time_limit,
+                           n_jobs=args.n_jobs, random_state=network.random_state)
 
 
 def load_table(args):

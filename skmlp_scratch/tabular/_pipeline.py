@@ -98,6 +98,7 @@ dropout 0.15, in the spirit of RealMLP (Holzmüller et al., 2024).
 ENSEMBLE_DEFAULTS = {
     "portfolio": ("network", "bins"),
     "n_folds": 5,
+    "max_samples": 50_000,
 }
 """The table ensemble :func:`make_tabular_pipeline` makes by default.
 
@@ -134,7 +135,8 @@ def make_table_model(task="classification", *, ensemble=True):
         CrossFitRegressor)
     return ensemble_class(
         [(name, PORTFOLIO[name](task)) for name in ENSEMBLE_DEFAULTS["portfolio"]],
-        n_folds=ENSEMBLE_DEFAULTS["n_folds"])
+        n_folds=ENSEMBLE_DEFAULTS["n_folds"],
+        max_samples=ENSEMBLE_DEFAULTS["max_samples"])
 
 
 # ----------------------------------------------------------- preprocessing
