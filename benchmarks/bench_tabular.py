@@ -652,12 +652,14 @@ def combos(portfolio):
 
 
 def config_pipeline(spec, name, n_folds, seed):
-    from skmlp_scratch.tabular import PORTFOLIO, make_tabular_pipeline
+    from skmlp_scratch.tabular import ENSEMBLE_DEFAULTS, PORTFOLIO, make_tabular_pipeline
     from skmlp_scratch.ensemble import CrossFitClassifier, CrossFitRegressor
 
     ensemble = CrossFitClassifier if spec.task == "classification" else CrossFitRegressor
+    # the default's row budget, which leaves tables under it as they were:
+    # every configuration gets the same rows of each fold (drawn after the folds)
     model = ensemble([(name, PORTFOLIO[name](spec.task))], n_folds=n_folds,
-                     random_state=seed)
+                     max_samples=ENSEMBLE_DEFAULTS["max_samples"], random_state=seed)
     return make_tabular_pipeline(model, task=spec.task)
 
 
@@ -860,6 +862,12 @@ def default_row():
     return combo_name(ENSEMBLE_DEFAULTS["portfolio"], ENSEMBLE_DEFAULTS["n_folds"])
 
 
+def default_max_samples():
+    from skmlp_scratch.tabular import ENSEMBLE_DEFAULTS
+
+    return ENSEMBLE_DEFAULTS["max_samples"]
+
+
 def summarise_ensemble(results, args):
     ours = default_row()
     lines = [
@@ -875,8 +883,10 @@ def summarise_ensemble(results, args):
         "configurations of `skmlp_scratch.tabular.PORTFOLIO` (`network`: "
         "TABLE_DEFAULTS; `bins`: piecewise-linear encoding, then that network; "
         "`deep`: 3 x 256 units, dropout 0.15), each member early-stopped on its own "
-        "fold; `a+b xk` is greedy ensemble selection (25 rounds) over their "
-        "out-of-fold predictions, fit time the sum of theirs. **Ours, default** is "
+        f"fold and trained on at most {default_max_samples():,} rows of the others (a "
+        "sample on larger tables: ENSEMBLE_DEFAULTS' max_samples); `a+b xk` is "
+        "greedy ensemble selection (25 rounds) over their out-of-fold predictions, "
+        "fit time the sum of theirs. **Ours, default** is "
         f"`{ours}` (ENSEMBLE_DEFAULTS). One network: `make_tabular_pipeline("
         "ensemble=False)`. HistGradientBoosting, LightGBM and CatBoost: defaults, "
         "text columns as categories. Fit CPU seconds of the process (all threads, "
@@ -963,7 +973,8 @@ def summarise_ensemble(results, args):
                               "ours / LightGBM", "network x5 1-row ms",
                               "LightGBM 1-row ms"],
                              time_rows), ""]
-    lines += choice_lines(results, args)
+    if any(name in results for name in DECIDE_TABLES):  # not on a table run alone
+        lines += choice_lines(results, args)
     lines += ["## Selection weights", "",
               "Mean weight of each configuration over the seeds, as greedy selection "
               "set them on the out-of-fold predictions.", ""]
@@ -979,7 +990,9 @@ def summarise_ensemble(results, args):
               "", "Command: `python benchmarks/bench_tabular.py --ensemble --datasets "
               f"{','.join(results)} --seeds {','.join(map(str, args.seeds))} "
               f"--seeds-small {','.join(map(str, args.seeds_small))} --n-folds "
-              f"{args.n_folds} --threads {args.threads}`", ""]
+              f"{args.n_folds} --threads {args.threads}"
+              + (f" --portfolio {','.join(args.portfolio)}" if args.portfolio else "")
+              + "`", ""]
     text = "\n".join(lines)
     write_result(args.output, text, {"results": results,
                                      "settings": {"seeds": args.seeds,
@@ -1057,6 +1070,7 @@ def choice_lines(results, args):
             for metric in ENSEMBLE_METRICS[result["task"]]:
                 d, se, _ = paired_se(rows_[full], rows_[ours], metric)
                 verdicts.append(level_verdict(d, se, metric))
+    if full != ours and ratios:
         lines += [f"`{full}` against the default `{ours}`, paired on every table "
                   f"run with both: ahead on {verdicts.count('ahead')}, level on "
                   f"{verdicts.count('level')}, behind on {verdicts.count('behind')} "
