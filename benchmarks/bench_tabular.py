@@ -78,6 +78,17 @@ a run can be resumed and ``--summarise-only`` rewrites the result::
 
     python benchmarks/bench_tabular.py --ensemble --seeds 0,1,2,3,4 \
         --other-folds 8 --threads 1
+
+Every configuration trains on at most ``ENSEMBLE_DEFAULTS["max_samples"]``
+rows a member, as the default does; ``--max-samples`` fits the portfolios
+under other row budgets too (``none``: every row), on the same folds, and
+``--peers`` runs fewer peers. A table's finished splits are kept as they
+come (``<cache>/<table>.partial.json``). The large table as its own run,
+written to ``benchmarks/results/tabular_fertility``::
+
+    python benchmarks/bench_tabular.py --ensemble --datasets Fertility \
+        --seeds 0,1 --portfolio network,bins --max-samples 50000,20000 \
+        --threads 1 --cache /tmp/fertility --output tabular_fertility
 """
 
 import argparse
@@ -651,16 +662,23 @@ def combos(portfolio):
     return found
 
 
-def config_pipeline(spec, name, n_folds, seed):
-    from skmlp_scratch.tabular import ENSEMBLE_DEFAULTS, PORTFOLIO, make_tabular_pipeline
+def config_pipeline(spec, name, n_folds, seed, max_samples):
+    from skmlp_scratch.tabular import PORTFOLIO, make_tabular_pipeline
     from skmlp_scratch.ensemble import CrossFitClassifier, CrossFitRegressor
 
     ensemble = CrossFitClassifier if spec.task == "classification" else CrossFitRegressor
-    # the default's row budget, which leaves tables under it as they were:
-    # every configuration gets the same rows of each fold (drawn after the folds)
+    # a row budget leaves the tables under it as they were, and gives every
+    # configuration the same rows of each fold (drawn after the folds)
     model = ensemble([(name, PORTFOLIO[name](spec.task))], n_folds=n_folds,
-                     max_samples=ENSEMBLE_DEFAULTS["max_samples"], random_state=seed)
+                     max_samples=max_samples, random_state=seed)
     return make_tabular_pipeline(model, task=spec.task)
+
+
+def capped_name(name, max_samples):
+    """A variant's row name: as it is under the default row budget, else with its own."""
+    if max_samples == default_max_samples():
+        return name
+    return f"{name}, max_samples={'none' if max_samples is None else max_samples}"
 
 
 def one_network(spec, seed, small):
@@ -766,73 +784,111 @@ def oof_and_held(model):
 
 
 def ensemble_worker(name, args):
-    """Every model of the --ensemble comparison on one table, every seed."""
-    from skmlp_scratch.ensemble import select_greedily
-    from skmlp_scratch.tabular import PORTFOLIO
+    """Every model of the --ensemble comparison on one table, every seed.
 
+    With ``--partial FILE`` each finished seed is saved there and a seed found
+    there is not run again, so a long table resumes where it stopped.
+    """
     spec = TABLES[name]
     X, y = load_table(name, args)
+    partial = Path(args.partial) if args.partial else None
+    saved = (json.loads(partial.read_text()) if partial and partial.exists()
+             else {"rows": {}, "weights": {}, "seeds": []})
+    rows, weights = saved["rows"], saved["weights"]
+    for seed in args.seeds_small if len(X) < 1000 else args.seeds:
+        if seed in saved["seeds"]:
+            continue
+        ensemble_seed(spec, name, X, y, seed, args, rows, weights)
+        saved["seeds"].append(seed)
+        if partial:
+            partial.write_text(json.dumps(saved))
+    return {"task": spec.task, "n_rows": len(X), "n_columns": X.shape[1],
+            "rows": rows, "weights": weights}
+
+
+def ensemble_seed(spec, name, X, y, seed, args, rows, weights):
+    """One split of the --ensemble comparison: its results added to ``rows``."""
+    from skmlp_scratch.tabular import PORTFOLIO
+
     portfolio = args.portfolio or list(PORTFOLIO)
-    rows, weights = {}, {}
-    n_seeds = args.seeds_small if len(X) < 1000 else args.seeds
-    for seed in n_seeds:
-        X_train, X_test, y_train, y_test = split_table(X, y, spec, seed)
-        y_train = np.asarray(y_train)
-        classes = np.unique(y_train) if spec.task == "classification" else None
+    X_train, X_test, y_train, y_test = split_table(X, y, spec, seed)
+    y_train = np.asarray(y_train)
+    classes = np.unique(y_train) if spec.task == "classification" else None
+    for cap in args.max_samples:
         fits = {}
         for config in portfolio:
             for n_folds in ([args.n_folds] + [k for k in args.other_folds
-                                              if config == portfolio[0]]):
-                print(f"  {name} seed {seed}: {config} x{n_folds}", file=sys.stderr,
-                      flush=True)
-                model = config_pipeline(spec, config, n_folds, seed)
+                                              if config == portfolio[0]
+                                              and cap == args.max_samples[0]]):
+                row = capped_name(combo_name((config,), n_folds), cap)
+                print(f"  {name} seed {seed}: {row}", file=sys.stderr, flush=True)
+                model = config_pipeline(spec, config, n_folds, seed, cap)
                 timing = timed_fit(model, X_train, y_train)
                 fits[config, n_folds] = (model, timing, predicted(model, X_test,
                                                                   spec.task))
                 if n_folds != args.n_folds:
-                    rows.setdefault(combo_name((config,), n_folds), []).append(
+                    rows.setdefault(row, []).append(
                         {"seed": seed, **timing,
                          **ensemble_scores(spec.task, y_test,
                                            fits[config, n_folds][2], classes)})
-        target = (np.searchsorted(classes, y_train) if classes is not None else None)
-        for combo in combos(portfolio):
-            members = [fits[c, args.n_folds] for c in combo]
-            oof = [oof_and_held(m)[0] for m, _, _ in members]
-            held = oof_and_held(members[0][0])[1]
-            if spec.task == "classification":
-                loss = lambda P: -np.mean(np.log(np.maximum(  # noqa: E731
-                    P[np.arange(len(P)), target[held]], 1e-15)))
-            else:
-                scaled = members[0][0][-1].transformer_.transform(
-                    y_train.reshape(-1, 1)).ravel()
-                loss = lambda P: float(np.mean((P - scaled[held]) ** 2))  # noqa: E731
-            w = select_greedily([P[held] for P in oof], loss, 25)
-            prediction = sum(wi * p for wi, (_, _, p) in zip(w, members))
-            row = combo_name(combo, args.n_folds)
-            weights.setdefault(row, []).append(w.tolist())
-            rows.setdefault(row, []).append(
-                {"seed": seed, "cpu_s": sum(t["cpu_s"] for _, t, _ in members),
-                 "fit_s": sum(t["fit_s"] for _, t, _ in members),
-                 **ensemble_scores(spec.task, y_test, prediction, classes)})
-        rows[combo_name(combos(portfolio)[0], args.n_folds)][-1]["predict_ms"] = (
-            one_row_ms(fits[portfolio[0], args.n_folds][0], X_test, spec.task))
-        peers = {ONE_NETWORK: (one_network(spec, seed, args.small), False),
-                 HGB: (hgb_model(spec, seed, small=args.small), True),
-                 LIGHTGBM: (lightgbm_model(spec, seed, args), True),
-                 CATBOOST: (CatBoostOnTable(spec.task, seed, args.threads, args.small),
-                            False)}
-        for peer, (model, natural) in peers.items():
-            print(f"  {name} seed {seed}: {peer}", file=sys.stderr, flush=True)
-            X_fit, X_score = ((as_categories(X_train), as_categories(X_test)) if natural
-                              else (X_train, X_test))
-            timing = timed_fit(model, X_fit, y_train)
-            rows.setdefault(peer, []).append(
-                {"seed": seed, **timing, "predict_ms": one_row_ms(model, X_score, spec.task),
-                 **ensemble_scores(spec.task, y_test,
-                                   predicted(model, X_score, spec.task),
-                                   classes if classes is None else model.classes_)})
-    return {"task": spec.task, "n_rows": len(X), "n_columns": X.shape[1],
-            "rows": rows, "weights": weights}
+        add_selections(spec, fits, portfolio, y_train, y_test, classes, seed, cap,
+                       args, rows, weights)
+        rows[capped_name(combo_name(combos(portfolio)[0], args.n_folds), cap)][-1][
+            "predict_ms"] = one_row_ms(fits[portfolio[0], args.n_folds][0], X_test,
+                                       spec.task)
+    for peer in map(PEER_KEYS.get, args.peers):
+        make, natural = PEER_MODELS[peer]
+        model = make(spec, seed, args)
+        print(f"  {name} seed {seed}: {peer}", file=sys.stderr, flush=True)
+        X_fit, X_score = ((as_categories(X_train), as_categories(X_test)) if natural
+                          else (X_train, X_test))
+        timing = timed_fit(model, X_fit, y_train)
+        rows.setdefault(peer, []).append(
+            {"seed": seed, **timing, "predict_ms": one_row_ms(model, X_score, spec.task),
+             **ensemble_scores(spec.task, y_test,
+                               predicted(model, X_score, spec.task),
+                               classes if classes is None else model.classes_)})
+
+
+def add_selections(spec, fits, portfolio, y_train, y_test, classes, seed, cap, args,
+                   rows, weights):
+    """Each portfolio of the fitted configurations, weighted by greedy selection
+    on their out-of-fold predictions as one ``CrossFit*`` of them would be."""
+    from skmlp_scratch.ensemble import select_greedily
+
+    target = (np.searchsorted(classes, y_train) if classes is not None else None)
+    for combo in combos(portfolio):
+        members = [fits[c, args.n_folds] for c in combo]
+        oof = [oof_and_held(m)[0] for m, _, _ in members]
+        held = oof_and_held(members[0][0])[1]
+        if spec.task == "classification":
+            loss = lambda P: -np.mean(np.log(np.maximum(  # noqa: E731
+                P[np.arange(len(P)), target[held]], 1e-15)))
+        else:
+            scaled = members[0][0][-1].transformer_.transform(
+                y_train.reshape(-1, 1)).ravel()
+            loss = lambda P: float(np.mean((P - scaled[held]) ** 2))  # noqa: E731
+        w = select_greedily([P[held] for P in oof], loss, 25)
+        prediction = sum(wi * p for wi, (_, _, p) in zip(w, members))
+        row = capped_name(combo_name(combo, args.n_folds), cap)
+        weights.setdefault(row, []).append(w.tolist())
+        rows.setdefault(row, []).append(
+            {"seed": seed, "cpu_s": sum(t["cpu_s"] for _, t, _ in members),
+             "fit_s": sum(t["fit_s"] for _, t, _ in members),
+             **ensemble_scores(spec.task, y_test, prediction, classes)})
+
+
+# each peer: factory(spec, seed, args) of the unfitted model, and whether it
+# takes the text columns as pandas categories
+PEER_MODELS = {
+    ONE_NETWORK: (lambda spec, seed, args: one_network(spec, seed, args.small), False),
+    HGB: (lambda spec, seed, args: hgb_model(spec, seed, small=args.small), True),
+    LIGHTGBM: (lightgbm_model, True),
+    CATBOOST: (lambda spec, seed, args: CatBoostOnTable(spec.task, seed, args.threads,
+                                                         args.small), False),
+}
+# the peers as --peers names them
+PEER_KEYS = dict(zip(("network", "hgb", "lightgbm", "catboost"), ENSEMBLE_PEERS))
 
 
 ENSEMBLE_METRICS = {"classification": ("accuracy", "log_loss"), "regression": ("r2",)}
@@ -963,16 +1019,19 @@ def summarise_ensemble(results, args):
         first = next(r for r in rows if r.endswith(f"x{args.n_folds}")
                      and "+" not in r)
         time_rows.append([
-            name, f"{cpu[ours]:.1f}", f"{cpu[ONE_NETWORK]:.1f}", f"{cpu[LIGHTGBM]:.1f}",
-            f"{cpu[CATBOOST]:.1f}", f"{cpu[ours] / cpu[ONE_NETWORK]:.1f}",
-            f"{cpu[ours] / cpu[LIGHTGBM]:.1f}",
+            name, *(f"{cpu[m]:.1f}" if m in cpu else "-"
+                    for m in (ours, ONE_NETWORK, LIGHTGBM, CATBOOST)),
+            *(f"{cpu[ours] / cpu[m]:.1f}" if m in cpu else "-"
+              for m in (ONE_NETWORK, LIGHTGBM)),
             f"{statistics.fmean(r['predict_ms'] for r in rows[first]):.1f}",
-            f"{statistics.fmean(r['predict_ms'] for r in rows[LIGHTGBM]):.2f}"])
+            f"{statistics.fmean(r['predict_ms'] for r in rows[LIGHTGBM]):.2f}"
+            if LIGHTGBM in rows else "-"])
     lines += [markdown_table(["table", "ours CPU s", "one network CPU s",
                               "LightGBM CPU s", "CatBoost CPU s", "ours / one network",
                               "ours / LightGBM", "network x5 1-row ms",
                               "LightGBM 1-row ms"],
                              time_rows), ""]
+    lines += budget_lines(results)
     if any(name in results for name in DECIDE_TABLES):  # not on a table run alone
         lines += choice_lines(results, args)
     lines += ["## Selection weights", "",
@@ -992,12 +1051,53 @@ def summarise_ensemble(results, args):
               f"--seeds-small {','.join(map(str, args.seeds_small))} --n-folds "
               f"{args.n_folds} --threads {args.threads}"
               + (f" --portfolio {','.join(args.portfolio)}" if args.portfolio else "")
+              + (f" --max-samples {','.join(map(cap_text, args.max_samples))}"
+                 if args.max_samples != [default_max_samples()] else "")
+              + (f" --peers {','.join(args.peers)}"
+                 if args.peers != list(PEER_KEYS) else "")
+              + (f" --output {output_name(args.output)}"
+                 if Path(args.output) != RESULTS / "tabular_ensemble" else "")
               + "`", ""]
     text = "\n".join(lines)
     write_result(args.output, text, {"results": results,
                                      "settings": {"seeds": args.seeds,
                                                   "seeds_small": args.seeds_small,
-                                                  "n_folds": args.n_folds}})
+                                                  "n_folds": args.n_folds,
+                                                  "max_samples": args.max_samples,
+                                                  "peers": args.peers}})
+
+
+def output_name(output):
+    """``--output`` as a command names it: relative to the results folder."""
+    path = RESULTS / output
+    return path.relative_to(RESULTS) if path.is_relative_to(RESULTS) else relative(path)
+
+
+def budget_lines(results):
+    """The default against itself under other row budgets, where some were run."""
+    ours = default_row()
+    table_rows = []
+    for name, result in results.items():
+        rows = result["rows"]
+        for row in sorted(r for r in rows if r.startswith(f"{ours}, max_samples=")):
+            cap = row.rsplit("=", 1)[1]
+            for metric in ENSEMBLE_METRICS[result["task"]]:
+                d, se, n = paired_se(rows[row], rows[ours], metric)
+                digits = DIGITS[metric]
+                table_rows.append([
+                    name, cap, HEADERS[metric], cell(rows[row], metric),
+                    cell(rows[ours], metric),
+                    f"{d:+.{digits}f} ± {se:.{digits}f} ({level_verdict(d, se, metric)})",
+                    f"{mean(rows[row], 'cpu_s'):.0f} / {mean(rows[ours], 'cpu_s'):.0f}"])
+    if not table_rows:
+        return []
+    return ["## Row budget", "",
+            f"The default under another row budget (`max_samples`) against the "
+            f"default's {default_max_samples():,}, on the same splits and folds: "
+            "scores, paired difference (other minus default) and fit CPU seconds.", "",
+            markdown_table(["table", "max_samples", "score", "that budget",
+                            f"{default_max_samples():,}", "difference",
+                            "CPU s (that / default)"], table_rows), ""]
 
 
 # the tables the default portfolio and fold count were chosen on; the others
@@ -1093,9 +1193,11 @@ def run_ensemble(args):
         path = cache / f"{name}.json"
         if not args.summarise_only and not path.exists():
             print(f"running {name}", flush=True)
-            result = run_worker(__file__, [name, "--ensemble", *ensemble_arguments(args)],
-                                args.threads)
+            partial = cache / f"{name}.partial.json"
+            result = run_worker(__file__, [name, "--ensemble", "--partial", str(partial),
+                                           *ensemble_arguments(args)], args.threads)
             path.write_text(json.dumps(result))
+            partial.unlink(missing_ok=True)
         if path.exists():
             results[name] = json.loads(path.read_text())
     summarise_ensemble(results, args)
@@ -1107,7 +1209,18 @@ def ensemble_arguments(args):
             "--n-folds", str(args.n_folds),
             "--other-folds", ",".join(map(str, args.other_folds)),
             *(["--portfolio", ",".join(args.portfolio)] if args.portfolio else []),
+            "--max-samples", ",".join(map(cap_text, args.max_samples)),
+            "--peers", ",".join(args.peers),
             "--threads", str(args.threads)] + (["--small"] if args.small else [])
+
+
+def cap_text(max_samples):
+    return "none" if max_samples is None else str(max_samples)
+
+
+def cap_list(text):
+    """``--max-samples``: comma-separated row budgets, ``none`` for no budget."""
+    return [None if v.strip().lower() == "none" else int(v) for v in text.split(",")]
 
 
 # ------------------------------------------------------------------ summary
@@ -1619,6 +1732,15 @@ def parse_args(argv=None):
                                                / "tabular_ensemble"),
                         help="--ensemble: folder of one JSON result per table; a "
                              "table found there is not run again")
+    parser.add_argument("--max-samples", default=None, type=cap_list,
+                        help="--ensemble: comma-separated row budgets of every "
+                             "configuration (max_samples; none: every row), the "
+                             "first also for --other-folds (default: "
+                             "ENSEMBLE_DEFAULTS' max_samples)")
+    parser.add_argument("--peers", default=list(PEER_KEYS), type=lambda t: t.split(","),
+                        help=f"--ensemble: comma-separated peers among "
+                             f"{', '.join(PEER_KEYS)} (default: all)")
+    parser.add_argument("--partial", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--note", default=None,
                         help="--ensemble: a paragraph added to the result's header "
                              "(what was left out and why)")
@@ -1628,6 +1750,10 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if set(args.reuse_models) - set(PEERS):
         parser.error(f"--reuse-models: choose from {', '.join(PEERS)}")
+    if set(args.peers) - set(PEER_KEYS):
+        parser.error(f"--peers: choose from {', '.join(PEER_KEYS)}")
+    if args.max_samples is None:
+        args.max_samples = [default_max_samples()]
     unknown = set(args.datasets) - {*TABLES, IMAGES}
     if unknown:
         parser.error(f"unknown data sets {sorted(unknown)}; choose from "
