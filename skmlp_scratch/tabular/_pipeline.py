@@ -94,7 +94,12 @@ dropout 0.15, in the spirit of RealMLP (Holzmüller et al., 2024).
 # alone beyond two standard errors. Adding "deep" ranks a little higher with
 # ten splits, but is level with this default on 26 of 32 table-scores at
 # 2.4 times the fit time; 8 folds instead of 5 gained nothing consistent at
-# 1.6 times the cost.
+# 1.6 times the cost. The row budget was measured on Fertility (254,654 rows,
+# two splits, benchmarks/results/tabular_fertility.md): with 50,000 rows a
+# member the ensemble fits in 353-483 CPU seconds on one thread, with 20,000
+# in 115-125 and a log loss worse by 0.0002 on both splits. 50,000 keeps the better log loss, and
+# with 5 folds every table of up to 62,500 rows (all of the others) is
+# fitted as it was measured without a budget.
 ENSEMBLE_DEFAULTS = {
     "portfolio": ("network", "bins"),
     "n_folds": 5,
@@ -103,8 +108,11 @@ ENSEMBLE_DEFAULTS = {
 """The table ensemble :func:`make_tabular_pipeline` makes by default.
 
 The configurations of :data:`PORTFOLIO` it cross-fits, each on the same
-``n_folds`` folds, weighted by greedy selection on their out-of-fold
-predictions; ``benchmarks/results/tabular_ensemble.md`` measured the choice.
+``n_folds`` folds, each member on at most ``max_samples`` rows of its
+training folds (a sample by class on larger tables), weighted by greedy
+selection on their out-of-fold predictions;
+``benchmarks/results/tabular_ensemble.md`` measured the choice, and
+``benchmarks/results/tabular_fertility.md`` the row budget.
 """
 
 
