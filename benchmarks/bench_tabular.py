@@ -896,6 +896,39 @@ def level_verdict(d, se, metric):
     return "ahead" if (d < 0) == (metric in LOWER_IS_BETTER) else "behind"
 
 
+def versus_rows(results, ours, peers, label=str):
+    """Ours against each peer, a row per table and score: the means, then the
+    paired differences with their verdicts; and the verdicts by (peer, metric)."""
+    table_rows, tally = [], {}
+    for name, result in results.items():
+        rows = result["rows"]
+        if ours not in rows:
+            continue
+        for metric in ENSEMBLE_METRICS[result["task"]]:
+            cells = [label(name), f"{result['n_rows']:,} ({len(rows[ours])})",
+                     HEADERS[metric], cell(rows[ours], metric)]
+            cells += [cell(rows[p], metric) if p in rows else "-" for p in peers]
+            for peer in peers:
+                if peer not in rows:
+                    cells.append("-")
+                    continue
+                d, se, n = paired_se(rows[ours], rows[peer], metric)
+                v = level_verdict(d, se, metric)
+                tally.setdefault((peer, metric), []).append(v)
+                digits = DIGITS[metric]
+                cells.append(f"{d:+.{digits}f} ± {se:.{digits}f} ({v})")
+            table_rows.append(cells)
+    return table_rows, tally
+
+
+def tally_lines(tally):
+    """The verdicts of :func:`versus_rows` counted, a line per peer and score."""
+    return ["Tally over the tables run (ahead / level / behind):", "",
+            *(f"- vs {peer}, {HEADERS[metric]}: {v.count('ahead')} / "
+              f"{v.count('level')} / {v.count('behind')}"
+              for (peer, metric), v in sorted(tally.items()))]
+
+
 def default_row():
     from skmlp_scratch.tabular import ENSEMBLE_DEFAULTS
 
@@ -933,33 +966,11 @@ def summarise_ensemble(results, args):
     ]
     header = ["table", "rows (splits)", "score", "ours, default", *ENSEMBLE_PEERS,
               *(f"ours - {p}" for p in ENSEMBLE_PEERS)]
-    table_rows, tally = [], {}
-    for name, result in results.items():
-        rows = result["rows"]
-        if ours not in rows:
-            continue
-        for metric in ENSEMBLE_METRICS[result["task"]]:
-            cells = [name + (" (chosen on)" if name in DECIDE_TABLES else ""),
-                     f"{result['n_rows']:,} ({len(rows[ours])})", HEADERS[metric],
-                     cell(rows[ours], metric)]
-            cells += [cell(rows[p], metric) if p in rows else "-" for p in ENSEMBLE_PEERS]
-            for peer in ENSEMBLE_PEERS:
-                if peer not in rows:
-                    cells.append("-")
-                    continue
-                d, se, n = paired_se(rows[ours], rows[peer], metric)
-                v = level_verdict(d, se, metric)
-                tally.setdefault((peer, metric), []).append(v)
-                digits = DIGITS[metric]
-                cells.append(f"{d:+.{digits}f} ± {se:.{digits}f} ({v})")
-            table_rows.append(cells)
+    table_rows, tally = versus_rows(
+        results, ours, ENSEMBLE_PEERS,
+        label=lambda name: name + (" (chosen on)" if name in DECIDE_TABLES else ""))
     lines += ["## Ours, default, against each peer", "",
-              markdown_table(header, table_rows), ""]
-    lines += ["Tally over the tables run (ahead / level / behind):", ""]
-    for (peer, metric), verdicts in sorted(tally.items()):
-        lines.append(f"- vs {peer}, {HEADERS[metric]}: "
-                     f"{verdicts.count('ahead')} / {verdicts.count('level')} / "
-                     f"{verdicts.count('behind')}")
+              markdown_table(header, table_rows), "", *tally_lines(tally)]
     lines += ["", "## Every portfolio and fold count, against one network", "",
               "Mean over the seeds; in brackets the paired difference to one network "
               "± its standard error.", ""]
@@ -1125,7 +1136,8 @@ def run_ensemble(args):
     results = {}
     for name in args.datasets:
         path = cache / f"{name}.json"
-        if not args.summarise_only and not path.exists():
+        if not args.summarise_only and (not path.exists() or args.pytabkit and (
+                missing_splits(json.loads(path.read_text()), args))):
             print(f"running {name}", flush=True)
             result = run_worker(__file__, [name, mode, *ensemble_arguments(args)],
                                 args.threads)
@@ -1136,7 +1148,8 @@ def run_ensemble(args):
 
 
 def ensemble_arguments(args):
-    return ["--data", str(args.data), "--seeds", ",".join(map(str, args.seeds)),
+    return ["--data", str(args.data), "--cache", str(args.cache),
+            "--seeds", ",".join(map(str, args.seeds)),
             "--seeds-small", ",".join(map(str, args.seeds_small)),
             "--n-folds", str(args.n_folds),
             "--other-folds", ",".join(map(str, args.other_folds)),
@@ -1160,15 +1173,25 @@ ENSEMBLE_RESULT = RESULTS / "tabular_ensemble.json"
 
 
 def pytabkit_worker(name, args):
-    """RealMLP-TD, TabM-D and the split check on one table, every seed."""
+    """RealMLP-TD, TabM-D and the split check on one table, every seed.
+
+    The table's result in ``--cache`` is rewritten after each split and read
+    back first, so a run cut off keeps the splits it finished and a rerun fits
+    only the splits missing (also when it asks for more seeds).
+    """
     spec = TABLES[name]
     X, y = load_table(name, args)
-    warm_up_pytabkit(X, y, spec, args)
+    path = Path(args.cache) / f"{name}.json"
+    result = json.loads(path.read_text()) if path.exists() else {
+        "task": spec.task, "n_rows": len(X), "n_columns": X.shape[1],
+        "rows": {}, "notes": [], "splits": []}
+    todo = missing_splits(result, args)
+    if todo:
+        warm_up_pytabkit(X, y, spec, args)
     makers = {SPLIT_CHECK: lambda s: hgb_model(spec, s, small=args.small),
               REALMLP: lambda s: realmlp_model(spec, s, args),
               TABM: lambda s: tabm_model(spec, s, args)}
-    rows, notes = {}, []
-    for seed in args.seeds_small if len(X) < 1000 else args.seeds:
+    for seed in todo:
         X_train, X_test, y_train, y_test = split_table(X, y, spec, seed)
         X_train, X_test = as_categories(X_train), as_categories(X_test)
         y_train = np.asarray(y_train)
@@ -1178,17 +1201,26 @@ def pytabkit_worker(name, args):
             try:
                 timing = timed_fit(model, X_train, y_train)
             except Exception as error:  # a peer that fails is a result to report
-                notes.append(f"{row}, seed {seed}: fit failed with "
-                             f"{type(error).__name__}: {str(error).splitlines()[0]}")
+                result["notes"].append(f"{row}, seed {seed}: fit failed with "
+                                       f"{type(error).__name__}: "
+                                       f"{str(error).splitlines()[0]}")
                 continue
             classes = None if spec.task == "regression" else model.classes_
             scores = ensemble_scores(spec.task, y_test,
                                      predicted(model, X_test, spec.task), classes)
-            rows.setdefault(row, []).append(
+            result["rows"].setdefault(row, []).append(
                 {"seed": seed, **timing, **scores,
                  "predict_ms": one_row_ms(model, X_test, spec.task)})
-    return {"task": spec.task, "n_rows": len(X), "n_columns": X.shape[1],
-            "rows": rows, "notes": notes}
+        result["splits"].append(seed)
+        path.write_text(json.dumps(result))
+    return result
+
+
+def missing_splits(result, args):
+    """The seeds of a table's splits (``--seeds-small`` under 1,000 rows,
+    ``--seeds`` above) that its cached ``--pytabkit`` result does not hold."""
+    wanted = args.seeds_small if result["n_rows"] < 1000 else args.seeds
+    return [seed for seed in wanted if seed not in result.get("splits", [])]
 
 
 def warm_up_pytabkit(X, y, spec, args):
@@ -1235,9 +1267,8 @@ def summarise_pytabkit(results, args):
         f"Machine: {machine_summary(args.threads)}{realmlp_versions()}.",
         f"Data: `{relative(args.data)}`. The splits of `{relative(saved_path)}` "
         "(`--ensemble`): one 80/20 split per seed (stratified for classification, "
-        "`split_table`), seeds "
-        f"{','.join(map(str, args.seeds_small))} on tables under 1,000 rows, "
-        f"{','.join(map(str, args.seeds))} on the others. **Ours, default** "
+        f"`split_table`), {splits_run(merged, ours)}; every model is paired on the "
+        "splits its table ran, and only those. **Ours, default** "
         f"(`{ours}`, ENSEMBLE_DEFAULTS) and its scores and fit times are that "
         "result's rows, not fitted again. RealMLP-TD (Holzmüller et al., 2024) and "
         "TabM-D (Gorishniy et al., 2025): pytabkit's `RealMLP_TD_*` and `TabM_D_*` "
@@ -1262,30 +1293,9 @@ def summarise_pytabkit(results, args):
     ]
     header = ["table", "rows (splits)", "score", "ours, default", *PYTABKIT_PEERS,
               *(f"ours - {p}" for p in PYTABKIT_PEERS)]
-    table_rows, tally = [], {}
-    for name, result in merged.items():
-        rows = result["rows"]
-        for metric in ENSEMBLE_METRICS[result["task"]]:
-            cells = [name, f"{result['n_rows']:,} ({len(rows[ours])})", HEADERS[metric],
-                     cell(rows[ours], metric)]
-            cells += [cell(rows[p], metric) if p in rows else "-"
-                      for p in PYTABKIT_PEERS]
-            for peer in PYTABKIT_PEERS:
-                if peer not in rows:
-                    cells.append("-")
-                    continue
-                d, se, n = paired_se(rows[ours], rows[peer], metric)
-                v = level_verdict(d, se, metric)
-                tally.setdefault((peer, metric), []).append(v)
-                digits = DIGITS[metric]
-                cells.append(f"{d:+.{digits}f} ± {se:.{digits}f} ({v})")
-            table_rows.append(cells)
+    table_rows, tally = versus_rows(merged, ours, PYTABKIT_PEERS)
     lines += ["## Ours, default, against each peer", "",
-              markdown_table(header, table_rows), "",
-              "Tally over the tables run (ahead / level / behind):", ""]
-    lines += [f"- vs {peer}, {HEADERS[metric]}: {v.count('ahead')} / "
-              f"{v.count('level')} / {v.count('behind')}"
-              for (peer, metric), v in sorted(tally.items())]
+              markdown_table(header, table_rows), "", *tally_lines(tally)]
     lines += ["", "## Fit and prediction time", "",
               "Mean fit CPU seconds over the splits (ours and LightGBM: the saved "
               "run's, on the same shared machine), ours / peer (ratio of means), and "
@@ -1318,7 +1328,17 @@ def summarise_pytabkit(results, args):
                  {"results": results, "split_check": checks,
                   "settings": {"seeds": args.seeds, "seeds_small": args.seeds_small,
                                "threads": args.threads,
-                               "reuse": relative(saved_path)}})
+                               "reuse": relative(saved_path), "note": args.note}})
+
+
+def splits_run(merged, ours):
+    """Which seeds' splits each table ran, tables that ran the same grouped."""
+    groups = {}
+    for name, result in merged.items():
+        seeds = tuple(r["seed"] for r in result["rows"][ours])
+        groups.setdefault(seeds, []).append(name)
+    return "; ".join(f"seeds {','.join(map(str, seeds))} on {', '.join(names)}"
+                     for seeds, names in groups.items())
 
 
 # ------------------------------------------------------------------ summary
