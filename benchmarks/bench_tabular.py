@@ -92,13 +92,15 @@ result holds (``--reuse``, default ``benchmarks/results/tabular_ensemble.json``)
 HistGradientBoosting, deterministic on these tables, is refitted on every
 split, and the result states whether its scores equal the saved ones: the
 check that the splits are the same. One fit on one thread of the shared
-machine costs RealMLP-TD about 2, 8 and 34 CPU seconds and TabM-D about 7, 46
-and 228 on Glass (214 rows), HMDA (2,380) and HealthInsurance (8,802), so
-the committed result covers the tables under 10,000 rows that fitted the
-time there was (its header says which)::
+machine costs RealMLP-TD about 3 to 8 CPU seconds and TabM-D 9 to 61 on the
+tables under 1,000 rows, and 15 and 87 on HMDA (2,380 rows), so the
+committed result covers the tables that fitted the time there was, on fewer
+splits than --ensemble on most (its header says which and why). A table's
+result in ``--cache`` is saved after each split and a rerun fits only the
+splits it lacks, so a run can be cut off, resumed or extended to more seeds::
 
-    python benchmarks/bench_tabular.py --pytabkit --seeds 0,1,2,3,4 --threads 1 \
-        --datasets Sonar,Glass,...
+    python benchmarks/bench_tabular.py --pytabkit --seeds 0,1,2 \
+        --seeds-small 0,1,2,3,4 --threads 1 --datasets Sonar,Glass,...
 """
 
 import argparse
