@@ -1,4 +1,4 @@
-"""Real tables: our table models against gradient boosting, scikit-learn's MLP and RealMLP.
+"""Real tables: our table models against gradient boosting, sklearn's MLP, RealMLP, TabM.
 
 The tables are the CSV files of ``--data`` (default ``../shared/datasets/tabular``
 of the checkout; see its README.md), read with ``read_table`` as the command
@@ -89,6 +89,29 @@ written to ``benchmarks/results/tabular_fertility``::
     python benchmarks/bench_tabular.py --ensemble --datasets Fertility \
         --seeds 0,1 --portfolio network,bins --max-samples 50000,20000 \
         --threads 1 --cache /tmp/fertility --output tabular_fertility
+
+``--pytabkit`` adds the two pytabkit networks to that comparison without
+fitting ours again (written to ``benchmarks/results/tabular_pytabkit``):
+RealMLP-TD as above and **TabM-D** (Gorishniy et al., ICLR 2025):
+``TabM_D_Classifier`` / ``TabM_D_Regressor`` with their defaults (32
+weight-sharing members, early stopping with patience 16 on 20 % of the
+training rows), ``device="cpu"``, with the same input handling as
+RealMLP-TD. They are fitted on the splits of ``--ensemble`` (the same
+``split_table``, seeds and rule of 10 splits under 1,000 rows) and paired with
+the rows of ours, default and the other peers that the saved ``--ensemble``
+result holds (``--reuse``, default ``benchmarks/results/tabular_ensemble.json``).
+HistGradientBoosting, deterministic on these tables, is refitted on every
+split, and the result states whether its scores equal the saved ones: the
+check that the splits are the same. One fit on one thread of the shared
+machine costs RealMLP-TD about 3 to 8 CPU seconds and TabM-D 9 to 61 on the
+tables under 1,000 rows, and 15 and 87 on HMDA (2,380 rows), so the
+committed result covers the tables that fitted the time there was, on fewer
+splits than --ensemble on most (its header says which and why). A table's
+result in ``--cache`` is saved after each split and a rerun fits only the
+splits it lacks, so a run can be cut off, resumed or extended to more seeds::
+
+    python benchmarks/bench_tabular.py --pytabkit --seeds 0,1,2 \
+        --seeds-small 0,1,2,3,4 --threads 1 --datasets Sonar,Glass,...
 """
 
 import argparse
@@ -156,6 +179,7 @@ LOG_TARGET = "ours, log target"
 SKLEARN = "sklearn MLP"
 HGB = "HistGradientBoosting"
 REALMLP = "RealMLP-TD"
+TABM = "TabM-D"
 PEERS = (HGB, REALMLP, SKLEARN)
 SCALERS = ("robust", "standard", "quantile")
 TABLE_REGULARISERS = [{"label_smoothing": 0.1}, {"input_dropout": 0.1},
@@ -318,12 +342,30 @@ def realmlp_installed():
 def realmlp_model(spec, seed, args):
     """RealMLP-TD with its defaults, after median imputation of numeric gaps."""
     from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
+
+    estimator = RealMLP_TD_Classifier if spec.task == "classification" else (
+        RealMLP_TD_Regressor)
+    return pytabkit_pipeline(estimator, seed, args)
+
+
+def tabm_model(spec, seed, args):
+    """TabM-D with its defaults, after the same imputation as RealMLP-TD."""
+    from pytabkit import TabM_D_Classifier, TabM_D_Regressor
+
+    estimator = TabM_D_Classifier if spec.task == "classification" else TabM_D_Regressor
+    return pytabkit_pipeline(estimator, seed, args)
+
+
+def pytabkit_pipeline(estimator, seed, args):
+    """A pytabkit estimator with its defaults on CPU, numeric gaps filled first.
+
+    pytabkit refuses missing numbers: each numeric column's gaps get its
+    training median and an indicator column, as our preprocessor does.
+    """
     from sklearn.compose import ColumnTransformer, make_column_selector
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
 
-    estimator = RealMLP_TD_Classifier if spec.task == "classification" else (
-        RealMLP_TD_Regressor)
     params = dict(random_state=seed, n_threads=args.threads, device="cpu", verbosity=0,
                   **({"n_epochs": SMALL_EPOCHS} if args.small else {}))
     # pandas output keeps the category columns' dtype, which pytabkit reads
@@ -622,7 +664,9 @@ def best_scaler(rows, spec):
 
 def worker(args):
     limit_threads(args.threads)
-    if args.ensemble:
+    if args.pytabkit:
+        emit(pytabkit_worker(args.worker, args))
+    elif args.ensemble:
         emit(ensemble_worker(args.worker, args))
     else:
         emit(image_worker(args) if args.worker == IMAGES
@@ -912,6 +956,39 @@ def level_verdict(d, se, metric):
     return "ahead" if (d < 0) == (metric in LOWER_IS_BETTER) else "behind"
 
 
+def versus_rows(results, ours, peers, label=str):
+    """Ours against each peer, a row per table and score: the means, then the
+    paired differences with their verdicts; and the verdicts by (peer, metric)."""
+    table_rows, tally = [], {}
+    for name, result in results.items():
+        rows = result["rows"]
+        if ours not in rows:
+            continue
+        for metric in ENSEMBLE_METRICS[result["task"]]:
+            cells = [label(name), f"{result['n_rows']:,} ({len(rows[ours])})",
+                     HEADERS[metric], cell(rows[ours], metric)]
+            cells += [cell(rows[p], metric) if p in rows else "-" for p in peers]
+            for peer in peers:
+                if peer not in rows:
+                    cells.append("-")
+                    continue
+                d, se, n = paired_se(rows[ours], rows[peer], metric)
+                v = level_verdict(d, se, metric)
+                tally.setdefault((peer, metric), []).append(v)
+                digits = DIGITS[metric]
+                cells.append(f"{d:+.{digits}f} ± {se:.{digits}f} ({v})")
+            table_rows.append(cells)
+    return table_rows, tally
+
+
+def tally_lines(tally):
+    """The verdicts of :func:`versus_rows` counted, a line per peer and score."""
+    return ["Tally over the tables run (ahead / level / behind):", "",
+            *(f"- vs {peer}, {HEADERS[metric]}: {v.count('ahead')} / "
+              f"{v.count('level')} / {v.count('behind')}"
+              for (peer, metric), v in sorted(tally.items()))]
+
+
 def default_row():
     from skmlp_scratch.tabular import ENSEMBLE_DEFAULTS
 
@@ -957,33 +1034,11 @@ def summarise_ensemble(results, args):
     ]
     header = ["table", "rows (splits)", "score", "ours, default", *ENSEMBLE_PEERS,
               *(f"ours - {p}" for p in ENSEMBLE_PEERS)]
-    table_rows, tally = [], {}
-    for name, result in results.items():
-        rows = result["rows"]
-        if ours not in rows:
-            continue
-        for metric in ENSEMBLE_METRICS[result["task"]]:
-            cells = [name + (" (chosen on)" if name in DECIDE_TABLES else ""),
-                     f"{result['n_rows']:,} ({len(rows[ours])})", HEADERS[metric],
-                     cell(rows[ours], metric)]
-            cells += [cell(rows[p], metric) if p in rows else "-" for p in ENSEMBLE_PEERS]
-            for peer in ENSEMBLE_PEERS:
-                if peer not in rows:
-                    cells.append("-")
-                    continue
-                d, se, n = paired_se(rows[ours], rows[peer], metric)
-                v = level_verdict(d, se, metric)
-                tally.setdefault((peer, metric), []).append(v)
-                digits = DIGITS[metric]
-                cells.append(f"{d:+.{digits}f} ± {se:.{digits}f} ({v})")
-            table_rows.append(cells)
+    table_rows, tally = versus_rows(
+        results, ours, ENSEMBLE_PEERS,
+        label=lambda name: name + (" (chosen on)" if name in DECIDE_TABLES else ""))
     lines += ["## Ours, default, against each peer", "",
-              markdown_table(header, table_rows), ""]
-    lines += ["Tally over the tables run (ahead / level / behind):", ""]
-    for (peer, metric), verdicts in sorted(tally.items()):
-        lines.append(f"- vs {peer}, {HEADERS[metric]}: "
-                     f"{verdicts.count('ahead')} / {verdicts.count('level')} / "
-                     f"{verdicts.count('behind')}")
+              markdown_table(header, table_rows), "", *tally_lines(tally)]
     lines += ["", "## Every portfolio and fold count, against one network", "",
               "Mean over the seeds; in brackets the paired difference to one network "
               "± its standard error.", ""]
@@ -1186,25 +1241,36 @@ def _portfolio():
 
 
 def run_ensemble(args):
+    """--ensemble or --pytabkit: one worker per table not yet in --cache, then
+    the result from what the cache holds."""
+    if args.pytabkit and not args.summarise_only and not realmlp_installed():
+        sys.exit("--pytabkit: pytabkit cannot be imported; install it in the "
+                 "benchmark's own environment")
+    mode = "--pytabkit" if args.pytabkit else "--ensemble"
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     results = {}
     for name in args.datasets:
         path = cache / f"{name}.json"
-        if not args.summarise_only and not path.exists():
+        if not args.summarise_only and (not path.exists() or args.pytabkit and (
+                missing_splits(json.loads(path.read_text()), args))):
             print(f"running {name}", flush=True)
+            # --ensemble keeps a table's finished splits in a side file;
+            # --pytabkit rewrites the table's own file after each split
             partial = cache / f"{name}.partial.json"
-            result = run_worker(__file__, [name, "--ensemble", "--partial", str(partial),
-                                           *ensemble_arguments(args)], args.threads)
+            resume = ["--partial", str(partial)] if mode == "--ensemble" else []
+            result = run_worker(__file__, [name, mode, *resume, *ensemble_arguments(args)],
+                                args.threads)
             path.write_text(json.dumps(result))
             partial.unlink(missing_ok=True)
         if path.exists():
             results[name] = json.loads(path.read_text())
-    summarise_ensemble(results, args)
+    (summarise_pytabkit if args.pytabkit else summarise_ensemble)(results, args)
 
 
 def ensemble_arguments(args):
-    return ["--data", str(args.data), "--seeds", ",".join(map(str, args.seeds)),
+    return ["--data", str(args.data), "--cache", str(args.cache),
+            "--seeds", ",".join(map(str, args.seeds)),
             "--seeds-small", ",".join(map(str, args.seeds_small)),
             "--n-folds", str(args.n_folds),
             "--other-folds", ",".join(map(str, args.other_folds)),
@@ -1221,6 +1287,190 @@ def cap_text(max_samples):
 def cap_list(text):
     """``--max-samples``: comma-separated row budgets, ``none`` for no budget."""
     return [None if v.strip().lower() == "none" else int(v) for v in text.split(",")]
+
+
+# ============================================= --pytabkit: RealMLP-TD and TabM-D
+#
+# pytabkit's two networks on the splits of --ensemble (split_table with the
+# split's seed; --seeds-small on tables under 1,000 rows, --seeds on the
+# others), paired with the rows of ours and the other peers that a saved
+# --ensemble result holds (--reuse), so ours is not fitted again. The splits
+# are the same when the table, the seed and split_table are; to show it,
+# HistGradientBoosting (deterministic on these tables) is refitted on every
+# split and its scores are compared with the saved ones.
+
+PYTABKIT_PEERS = (REALMLP, TABM)
+SPLIT_CHECK = f"{HGB}, refitted"
+ENSEMBLE_RESULT = RESULTS / "tabular_ensemble.json"
+
+
+def pytabkit_worker(name, args):
+    """RealMLP-TD, TabM-D and the split check on one table, every seed.
+
+    The table's result in ``--cache`` is rewritten after each split and read
+    back first, so a run cut off keeps the splits it finished and a rerun fits
+    only the splits missing (also when it asks for more seeds).
+    """
+    spec = TABLES[name]
+    X, y = load_table(name, args)
+    path = Path(args.cache) / f"{name}.json"
+    result = json.loads(path.read_text()) if path.exists() else {
+        "task": spec.task, "n_rows": len(X), "n_columns": X.shape[1],
+        "rows": {}, "notes": [], "splits": []}
+    todo = missing_splits(result, args)
+    if todo:
+        warm_up_pytabkit(X, y, spec, args)
+    makers = {SPLIT_CHECK: lambda s: hgb_model(spec, s, small=args.small),
+              REALMLP: lambda s: realmlp_model(spec, s, args),
+              TABM: lambda s: tabm_model(spec, s, args)}
+    for seed in todo:
+        X_train, X_test, y_train, y_test = split_table(X, y, spec, seed)
+        X_train, X_test = as_categories(X_train), as_categories(X_test)
+        y_train = np.asarray(y_train)
+        for row, make in makers.items():
+            print(f"  {name} seed {seed}: {row}", file=sys.stderr, flush=True)
+            model = make(seed)
+            try:
+                timing = timed_fit(model, X_train, y_train)
+            except Exception as error:  # a peer that fails is a result to report
+                result["notes"].append(f"{row}, seed {seed}: fit failed with "
+                                       f"{type(error).__name__}: "
+                                       f"{str(error).splitlines()[0]}")
+                continue
+            classes = None if spec.task == "regression" else model.classes_
+            scores = ensemble_scores(spec.task, y_test,
+                                     predicted(model, X_test, spec.task), classes)
+            result["rows"].setdefault(row, []).append(
+                {"seed": seed, **timing, **scores,
+                 "predict_ms": one_row_ms(model, X_test, spec.task)})
+        result["splits"].append(seed)
+        path.write_text(json.dumps(result))
+    return result
+
+
+def missing_splits(result, args):
+    """The seeds of a table's splits (``--seeds-small`` under 1,000 rows,
+    ``--seeds`` above) that its cached ``--pytabkit`` result does not hold."""
+    wanted = args.seeds_small if result["n_rows"] < 1000 else args.seeds
+    return [seed for seed in wanted if seed not in result.get("splits", [])]
+
+
+def warm_up_pytabkit(X, y, spec, args):
+    """Both pytabkit models once, untimed, on a few rows (see :func:`warm_up`)."""
+    rows = np.random.default_rng(0).permutation(len(X))[:300]
+    X, y = as_categories(X.iloc[rows]), np.asarray(y.iloc[rows])
+    quick = argparse.Namespace(**dict(vars(args), small=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for make in (realmlp_model, tabm_model):
+            make(spec, 0, quick).fit(X, y)
+
+
+def paired_with_saved(results, saved_path):
+    """Each table's rows: pytabkit's from ``results``, ours and the other peers
+    from the saved --ensemble result, on the seeds both have; and the split
+    check, the largest difference between refitted and saved
+    HistGradientBoosting scores over those seeds (0 when the splits agree)."""
+    reused = (default_row(), *ENSEMBLE_PEERS)
+    merged, checks = {}, {}
+    for name, result in results.items():
+        seeds = [r["seed"] for r in result["rows"].get(SPLIT_CHECK, [])]
+        saved = {row: reused_rows(saved_path, name, row, seeds) for row in reused}
+        if not seeds or saved[HGB] is None:
+            continue
+        metrics = ENSEMBLE_METRICS[result["task"]]
+        checks[name] = max(abs(a[m] - b[m]) for a, b in zip(result["rows"][SPLIT_CHECK],
+                                                           saved[HGB]) for m in metrics)
+        merged[name] = dict(result, rows={
+            **{row: r for row, r in saved.items() if r is not None},
+            **{row: result["rows"][row] for row in PYTABKIT_PEERS
+               if row in result["rows"]}})
+    return merged, checks
+
+
+def summarise_pytabkit(results, args):
+    """The --pytabkit result: ours, default against RealMLP-TD and TabM-D."""
+    saved_path = Path(args.reuse) if args.reuse else ENSEMBLE_RESULT
+    merged, checks = paired_with_saved(results, saved_path)
+    ours = default_row()
+    lines = [
+        "# Real tables: the cross-fitted ensemble against RealMLP-TD and TabM-D",
+        "",
+        f"Machine: {machine_summary(args.threads)}{realmlp_versions()}.",
+        f"Data: `{relative(args.data)}`. The splits of `{relative(saved_path)}` "
+        "(`--ensemble`): one 80/20 split per seed (stratified for classification, "
+        f"`split_table`), {splits_run(merged, ours)}; every model is paired on the "
+        "splits its table ran, and only those. **Ours, default** "
+        f"(`{ours}`, ENSEMBLE_DEFAULTS) and its scores and fit times are that "
+        "result's rows, not fitted again. RealMLP-TD (Holzmüller et al., 2024) and "
+        "TabM-D (Gorishniy et al., 2025): pytabkit's `RealMLP_TD_*` and `TabM_D_*` "
+        "with their defaults, `device=\"cpu\"`, text columns as categories, numeric "
+        "gaps filled with the training median plus an indicator column; each "
+        "holds out 20 % of its training rows for its own early stopping or "
+        "best-epoch choice. Fit CPU seconds of the process (all threads, --threads "
+        f"{args.threads}); one-row prediction in ms (median of 5).",
+        "",
+        "Same splits: HistGradientBoosting, refitted on every split here, gives the "
+        "saved run's scores "
+        + ("exactly on every table (largest difference "
+           f"{max(checks.values()):.1e})." if checks and max(checks.values()) < 1e-12
+           else "with these largest differences: " + ", ".join(
+               f"{t} {d:.1e}" for t, d in checks.items()) + "."),
+        *([""] + [args.note] if args.note else []),
+        "",
+        "Paired difference: ours, default minus the model, mean over the splits ± its "
+        "standard error (sd / sqrt(n)); **level** when within two standard errors of "
+        "0; accuracy and R^2 higher is better, log loss lower.",
+        "",
+    ]
+    header = ["table", "rows (splits)", "score", "ours, default", *PYTABKIT_PEERS,
+              *(f"ours - {p}" for p in PYTABKIT_PEERS)]
+    table_rows, tally = versus_rows(merged, ours, PYTABKIT_PEERS)
+    lines += ["## Ours, default, against each peer", "",
+              markdown_table(header, table_rows), "", *tally_lines(tally)]
+    lines += ["", "## Fit and prediction time", "",
+              "Mean fit CPU seconds over the splits (ours and LightGBM: the saved "
+              "run's, on the same shared machine), ours / peer (ratio of means), and "
+              "the peers' one-row prediction in ms.", ""]
+    time_rows = []
+    for name, result in merged.items():
+        rows = result["rows"]
+        cpu = {m: mean(rows[m], "cpu_s") for m in (ours, LIGHTGBM, *PYTABKIT_PEERS)
+               if m in rows}
+        peers = [p for p in PYTABKIT_PEERS if p in rows]
+        time_rows.append([
+            name, f"{cpu[ours]:.1f}", f"{cpu[LIGHTGBM]:.2f}",
+            *(f"{cpu[p]:.1f}" if p in peers else "-" for p in PYTABKIT_PEERS),
+            *(f"{cpu[ours] / cpu[p]:.2f}" if p in peers else "-" for p in PYTABKIT_PEERS),
+            *(f"{mean(rows[p], 'predict_ms'):.1f}" if p in peers else "-"
+              for p in PYTABKIT_PEERS)])
+    header = ["table", "ours CPU s", "LightGBM CPU s",
+              *(f"{p} CPU s" for p in PYTABKIT_PEERS),
+              *(f"ours / {p}" for p in PYTABKIT_PEERS),
+              *(f"{p} 1-row ms" for p in PYTABKIT_PEERS)]
+    lines += [markdown_table(header, time_rows), ""]
+    notes = [f"- {name}: {note}" for name, r in results.items() for note in r["notes"]]
+    lines += ["Failed fits:", "", *notes, ""] if notes else []
+    lines += [f"Not run: {', '.join(t for t in TABLES if t not in merged) or 'none'}.",
+              "", "Command: `python benchmarks/bench_tabular.py --pytabkit --datasets "
+              f"{','.join(merged)} --seeds {','.join(map(str, args.seeds))} "
+              f"--seeds-small {','.join(map(str, args.seeds_small))} --threads "
+              f"{args.threads} --reuse {relative(saved_path)}`", ""]
+    write_result(args.output, "\n".join(lines),
+                 {"results": results, "split_check": checks,
+                  "settings": {"seeds": args.seeds, "seeds_small": args.seeds_small,
+                               "threads": args.threads,
+                               "reuse": relative(saved_path), "note": args.note}})
+
+
+def splits_run(merged, ours):
+    """Which seeds' splits each table ran, tables that ran the same grouped."""
+    groups = {}
+    for name, result in merged.items():
+        seeds = tuple(r["seed"] for r in result["rows"][ours])
+        groups.setdefault(seeds, []).append(name)
+    return "; ".join(f"seeds {','.join(map(str, seeds))} on {', '.join(names)}"
+                     for seeds, names in groups.items())
 
 
 # ------------------------------------------------------------------ summary
@@ -1728,10 +1978,16 @@ def parse_args(argv=None):
     parser.add_argument("--portfolio", default=None, type=lambda t: t.split(","),
                         help="--ensemble: the configurations fitted, in order (default: "
                              "all of PORTFOLIO; fewer on large tables)")
-    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir())
-                                               / "tabular_ensemble"),
-                        help="--ensemble: folder of one JSON result per table; a "
-                             "table found there is not run again")
+    parser.add_argument("--pytabkit", action="store_true",
+                        help=f"fit {REALMLP} and {TABM} (pytabkit) on the --ensemble "
+                             "splits and pair them with ours and the other peers of "
+                             "--reuse (default benchmarks/results/tabular_ensemble"
+                             ".json); written to benchmarks/results/tabular_pytabkit")
+    parser.add_argument("--cache", default=None,
+                        help="--ensemble, --pytabkit: folder of one JSON result per "
+                             "table; a table found there is not run again (default: "
+                             "tabular_ensemble or tabular_pytabkit in the temporary "
+                             "directory)")
     parser.add_argument("--max-samples", default=None, type=cap_list,
                         help="--ensemble: comma-separated row budgets of every "
                              "configuration (max_samples; none: every row), the "
@@ -1765,8 +2021,12 @@ def parse_args(argv=None):
             args.seeds = [0]
         if "--retries" not in given:
             args.retries = 0
+    mode = ("tabular_pytabkit" if args.pytabkit
+            else "tabular_ensemble" if args.ensemble else "tabular")
+    if args.cache is None:
+        args.cache = str(Path(tempfile.gettempdir()) / mode)
     if args.output is None:
-        name = "tabular_ensemble" if args.ensemble else "tabular"
+        name = mode
         args.output = (Path(tempfile.gettempdir()) / f"{name}_small" if args.small
                        else RESULTS / name)
     return args
@@ -1789,7 +2049,7 @@ def main(argv=None):
     args = parse_args(argv)
     if args.from_json:
         resummarise(args)
-    elif args.ensemble and not args.worker:
+    elif (args.ensemble or args.pytabkit) and not args.worker:
         run_ensemble(args)
     else:
         (worker if args.worker else run_all)(args)
