@@ -88,7 +88,7 @@ written to ``benchmarks/results/tabular_fertility``::
 
     python benchmarks/bench_tabular.py --ensemble --datasets Fertility \
         --seeds 0,1 --portfolio network,bins --max-samples 50000,20000 \
-        --threads 1 --cache /tmp/fertility --output tabular_fertility
+        --threads 1 --output tabular_fertility
 
 ``--pytabkit`` adds the two pytabkit networks to that comparison without
 fitting ours again (written to ``benchmarks/results/tabular_pytabkit``):

@@ -46,7 +46,6 @@ STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 _NATIVE_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-
 def is_plain_float_input(estimator, X):
     """Whether ``X`` is what ``validate_data`` would pass unchanged to ``estimator``.
 

@@ -801,7 +801,7 @@ def to_onnx(model, X, *, dtype=None, options=None, target_opset=None):
     zipmap = (options or {}).get("zipmap", True) is not False
     if is_classifier(model) and dtype == np.float64 and zipmap:
         raise ValueError(ZIPMAP_FLOAT64_MESSAGE)
-    if isinstance(model, TablePipeline):  # skl2onnx knows a Pipeline by its type
+    if isinstance(model, TablePipeline):  # skl2onnx reads options by exact type
         model = Pipeline(model.steps)
     initial_types = _initial_types(model, X, dtype)
     if _is_table(model, X):
