@@ -1034,6 +1034,42 @@ def default_max_samples():
     return ENSEMBLE_DEFAULTS["max_samples"]
 
 
+def stays_behind_lines(results, ours):
+    """Each table-score where ours, default is behind a peer beyond two
+    standard errors, with the best every variant of ours fitted there did."""
+    rows = []
+    for name, result in results.items():
+        for metric in ENSEMBLE_METRICS[result["task"]]:
+            for peer in ENSEMBLE_PEERS:
+                if peer not in result["rows"] or ours not in result["rows"]:
+                    continue
+                d, se, _ = paired_se(result["rows"][ours], result["rows"][peer], metric)
+                if level_verdict(d, se, metric) != "behind":
+                    continue
+                tried = {v: paired_se(r, result["rows"][peer], metric)
+                         for v, r in result["rows"].items()
+                         if v.startswith("ours, ") and v != ours}
+                sign = -1 if metric in LOWER_IS_BETTER else 1
+                best = max(tried, key=lambda v: sign * tried[v][0])
+                digits = DIGITS[metric]
+                bd, bse, _ = tried[best]
+                rows.append([name, HEADERS[metric], peer,
+                             f"{d:+.{digits}f} ± {se:.{digits}f}", str(len(tried)),
+                             f"`{best}`: {bd:+.{digits}f} ± {bse:.{digits}f} "
+                             f"({level_verdict(bd, bse, metric)})"])
+    if not rows:
+        return []
+    return ["", "## Where ours, default stays behind", "",
+            "Each table-score where the default is behind a peer beyond two standard "
+            "errors, and the best of the other variants of ours fitted on the same "
+            "splits (every portfolio and fold count below, and one network) against "
+            "that peer. What else was tried there, and why it stays behind, is in the "
+            "user guide (Choosing parameters, The table ensemble), with "
+            "`benchmarks/probe_portfolio.py` and `benchmarks/probe_temperature.py`.",
+            "", markdown_table(["table", "score", "peer", "ours, default - peer",
+                                "variants tried", "best variant - peer"], rows)]
+
+
 def summarise_ensemble(results, args):
     ours = default_row()
     lines = [
@@ -1072,6 +1108,7 @@ def summarise_ensemble(results, args):
         label=lambda name: name + (" (chosen on)" if name in DECIDE_TABLES else ""))
     lines += ["## Ours, default, against each peer", "",
               markdown_table(header, table_rows), "", *tally_lines(tally)]
+    lines += stays_behind_lines(results, ours)
     lines += ["", "## Every portfolio and fold count, against one network", "",
               "Mean over the seeds; in brackets the paired difference to one network "
               "± its standard error.", ""]
