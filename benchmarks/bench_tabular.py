@@ -114,6 +114,15 @@ splits it lacks, so a run can be cut off, resumed or extended to more seeds::
 
     python benchmarks/bench_tabular.py --pytabkit --seeds 0,1,2 \
         --seeds-small 0,1,2,3,4 --threads 1 --datasets Sonar,Glass,...
+
+``--resume`` extends a committed result without its cache: the per-seed rows
+of the saved ``.json`` (both peers and the split check of each seed) go into
+``--cache`` first, so only the (table, seed) splits that neither holds are
+fitted, and the result is written from all of them::
+
+    python benchmarks/bench_tabular.py --pytabkit --seeds 0,1,2,3,4 \
+        --seeds-small 0,1,2,3,4,5,6,7,8,9 --threads 1 --datasets Sonar,... \
+        --resume benchmarks/results/tabular_pytabkit.json
 """
 
 import argparse
@@ -1321,6 +1330,8 @@ def run_ensemble(args):
     mode = "--pytabkit" if args.pytabkit else "--ensemble"
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
+    if args.resume:
+        resume_cache(cache, Path(args.resume), args.datasets)
     results = {}
     for name in args.datasets:
         path = cache / f"{name}.json"
@@ -1426,6 +1437,33 @@ def pytabkit_worker(name, args):
         result["splits"].append(seed)
         path.write_text(json.dumps(result))
     return result
+
+
+def resume_cache(cache, saved_path, names):
+    """Seed ``--cache`` with the splits a saved ``--pytabkit`` result holds.
+
+    Each table of ``names`` in the saved ``.json`` gets, in its cache file,
+    the saved splits that file lacks (every row of that seed: the split check
+    and both peers, so the models stay paired on the same splits); splits the
+    cache holds already are kept as they are. :func:`pytabkit_worker` then
+    fits only the (table, seed) pairs missing from both.
+    """
+    saved = json.loads(saved_path.read_text())["results"]
+    for name in names:
+        if name not in saved:
+            continue
+        path = cache / f"{name}.json"
+        old = saved[name]
+        new = json.loads(path.read_text()) if path.exists() else dict(
+            old, rows={}, notes=[], splits=[])
+        added = [seed for seed in old["splits"] if seed not in new["splits"]]
+        for row, results in old["rows"].items():
+            new["rows"].setdefault(row, []).extend(
+                r for r in results if r["seed"] in added)
+            new["rows"][row].sort(key=lambda r: r["seed"])
+        new["notes"] += [note for note in old["notes"] if note not in new["notes"]]
+        new["splits"] = sorted(new["splits"] + added)
+        path.write_text(json.dumps(new))
 
 
 def missing_splits(result, args):
@@ -1535,12 +1573,18 @@ def summarise_pytabkit(results, args):
               "", "Command: `python benchmarks/bench_tabular.py --pytabkit --datasets "
               f"{','.join(merged)} --seeds {','.join(map(str, args.seeds))} "
               f"--seeds-small {','.join(map(str, args.seeds_small))} --threads "
-              f"{args.threads} --reuse {relative(saved_path)}`", ""]
+              f"{args.threads} --reuse {relative(saved_path)}"
+              + (" --note NOTE`, NOTE being the paragraph \"How this result was run\" "
+                 "above" if args.note else "`")
+              + ("; run in steps, each one extending the last with `--resume "
+                 f"{relative(args.resume)}`, which keeps its splits and fits only the "
+                 "missing ones" if args.resume else "") + ".", ""]
     write_result(args.output, "\n".join(lines),
                  {"results": results, "split_check": checks,
                   "settings": {"seeds": args.seeds, "seeds_small": args.seeds_small,
                                "threads": args.threads,
-                               "reuse": relative(saved_path), "note": args.note}})
+                               "reuse": relative(saved_path), "note": args.note,
+                               "resume": args.resume and relative(args.resume)}})
 
 
 def splits_run(merged, ours):
@@ -2063,6 +2107,12 @@ def parse_args(argv=None):
                              "splits and pair them with ours and the other peers of "
                              "--reuse (default benchmarks/results/tabular_ensemble"
                              ".json); written to benchmarks/results/tabular_pytabkit")
+    parser.add_argument("--resume", default=None, metavar="JSON",
+                        help="--pytabkit: keep the per-seed rows of this saved "
+                             "--pytabkit result (e.g. benchmarks/results/"
+                             "tabular_pytabkit.json): they are copied into --cache "
+                             "and only the (table, seed) splits missing from both "
+                             "are fitted")
     parser.add_argument("--cache", default=None,
                         help="--ensemble, --pytabkit: folder of one JSON result per "
                              "table; a table found there is not run again (default: "
