@@ -1506,6 +1506,38 @@ def paired_with_saved(results, saved_path):
     return merged, checks
 
 
+def neural_behind_catboost_lines(merged, ours):
+    """Where ours, default is behind CatBoost: how far behind it the two
+    published neural defaults are on the same splits."""
+    rows = []
+    models = (ours, *PYTABKIT_PEERS)
+    for name, result in merged.items():
+        catboost = result["rows"].get(CATBOOST)
+        for metric in ENSEMBLE_METRICS[result["task"]] if catboost else ():
+            d, se, _ = paired_se(result["rows"][ours], catboost, metric)
+            if level_verdict(d, se, metric) != "behind":
+                continue
+            cells = [name, HEADERS[metric]]
+            for model in models:
+                if model not in result["rows"]:
+                    cells.append("-")
+                    continue
+                d, se, n = paired_se(result["rows"][model], catboost, metric)
+                digits = DIGITS[metric]
+                cells.append(f"{d:+.{digits}f} ± {se:.{digits}f} "
+                             f"({level_verdict(d, se, metric)}, {n})")
+            rows.append(cells)
+    if not rows:
+        return []
+    return ["", "## Where ours stays behind CatBoost, the neural peers", "",
+            "Each table-score where ours, default is behind CatBoost beyond two "
+            "standard errors, and each neural model minus CatBoost on the same "
+            "splits (paired, ± its standard error; the verdict and the number of "
+            "splits in brackets).", "",
+            markdown_table(["table", "score", *(f"{m} - CatBoost" for m in models)],
+                           rows)]
+
+
 def summarise_pytabkit(results, args):
     """The --pytabkit result: ours, default against RealMLP-TD and TabM-D."""
     saved_path = Path(args.reuse) if args.reuse else ENSEMBLE_RESULT
@@ -1546,6 +1578,7 @@ def summarise_pytabkit(results, args):
     table_rows, tally = versus_rows(merged, ours, PYTABKIT_PEERS)
     lines += ["## Ours, default, against each peer", "",
               markdown_table(header, table_rows), "", *tally_lines(tally)]
+    lines += neural_behind_catboost_lines(merged, ours)
     lines += ["", "## Fit and prediction time", "",
               "Mean fit CPU seconds over the splits (ours and LightGBM: the saved "
               "run's, on the same shared machine), ours / peer (ratio of means), and "
