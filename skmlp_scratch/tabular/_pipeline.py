@@ -95,9 +95,9 @@ dropout 0.15, in the spirit of RealMLP (Holzmüller et al., 2024).
 # ten splits, but is level with this default on 26 of 32 table-scores at
 # 2.4 times the fit time; 8 folds instead of 5 gained nothing consistent at
 # 1.6 times the cost. The row budget was measured on Fertility (254,654 rows,
-# two splits, benchmarks/results/tabular_fertility.md): with 50,000 rows a
+# five splits, benchmarks/results/tabular_fertility.md): with 50,000 rows a
 # member the ensemble fits in 353-483 CPU seconds on one thread, with 20,000
-# in 115-125 and a log loss worse by 0.0002 on both splits. 50,000 keeps the
+# in 97-125 and a log loss worse by 0.0002 on every split. 50,000 keeps the
 # better log loss, and with 5 folds every table of up to 62,500 rows (all of
 # the others) is fitted as it was measured without a budget.
 ENSEMBLE_DEFAULTS = {
