@@ -74,7 +74,9 @@ with their defaults (text columns as categories), on the same splits: 10
 (``--seeds-small``) on tables under 1,000 rows, ``--seeds`` on the others.
 LightGBM and CatBoost are benchmark-only peers: install them in the
 benchmark's own environment. Each table's result is kept in ``--cache``, so
-a run can be resumed and ``--summarise-only`` rewrites the result::
+a run can be resumed and ``--summarise-only`` rewrites the result; with
+``--one-row`` the default table model is fitted once more on each cached
+table's first split to time its one-row predictions::
 
     python benchmarks/bench_tabular.py --ensemble --seeds 0,1,2,3,4 \
         --other-folds 8 --threads 1
@@ -675,6 +677,8 @@ def worker(args):
     limit_threads(args.threads)
     if args.pytabkit:
         emit(pytabkit_worker(args.worker, args))
+    elif args.ensemble and args.one_row:
+        emit(one_row_worker(args.worker, args))
     elif args.ensemble:
         emit(ensemble_worker(args.worker, args))
     else:
@@ -808,6 +812,9 @@ def timed_fit(model, X, y):
                 "cpu_s": time.process_time() - cpu_start}
 
 
+ONE_ROW_REPEATS = 25  # --one-row: timed one-row predictions of the default
+
+
 def one_row_ms(model, X, task):
     """Median milliseconds of five predictions of one row."""
     times = []
@@ -816,6 +823,32 @@ def one_row_ms(model, X, task):
         predicted(model, X.iloc[:1], task)
         times.append(time.perf_counter() - start)
     return 1000 * statistics.median(times)
+
+
+def one_row_worker(name, args):
+    """The default table model fitted on the first split of ``name``, and the
+    median milliseconds of a one-row prediction (--one-row).
+
+    A first prediction is left out of the timing: it builds the pipeline's
+    row plan, which every later call of the fitted model reuses.
+    """
+    from skmlp_scratch.tabular import final_estimator, make_tabular_pipeline
+
+    spec = TABLES[name]
+    X, y = load_table(name, args)
+    seed = (args.seeds_small if len(X) < 1000 else args.seeds)[0]
+    X_train, X_test, y_train, _ = split_table(X, y, spec, seed)
+    model = make_tabular_pipeline(task=spec.task)
+    final_estimator(model).set_params(random_state=seed)
+    timed_fit(model, X_train, y_train)
+    predicted(model, X_test.iloc[:1], spec.task)
+    times = []
+    for _ in range(ONE_ROW_REPEATS):
+        start = time.perf_counter()
+        predicted(model, X_test.iloc[:1], spec.task)
+        times.append(time.perf_counter() - start)
+    return {"seed": seed, "ms": 1000 * statistics.median(times),
+            "fastest_ms": 1000 * min(times)}
 
 
 def predicted(model, X, task):
@@ -1010,6 +1043,42 @@ def default_max_samples():
     return ENSEMBLE_DEFAULTS["max_samples"]
 
 
+def stays_behind_lines(results, ours):
+    """Each table-score where ours, default is behind a peer beyond two
+    standard errors, with the best every variant of ours fitted there did."""
+    rows = []
+    for name, result in results.items():
+        for metric in ENSEMBLE_METRICS[result["task"]]:
+            for peer in ENSEMBLE_PEERS:
+                if peer not in result["rows"] or ours not in result["rows"]:
+                    continue
+                d, se, _ = paired_se(result["rows"][ours], result["rows"][peer], metric)
+                if level_verdict(d, se, metric) != "behind":
+                    continue
+                tried = {v: paired_se(r, result["rows"][peer], metric)
+                         for v, r in result["rows"].items()
+                         if v.startswith("ours, ") and v != ours}
+                sign = -1 if metric in LOWER_IS_BETTER else 1
+                best = max(tried, key=lambda v: sign * tried[v][0])
+                digits = DIGITS[metric]
+                bd, bse, _ = tried[best]
+                rows.append([name, HEADERS[metric], peer,
+                             f"{d:+.{digits}f} ± {se:.{digits}f}", str(len(tried)),
+                             f"`{best}`: {bd:+.{digits}f} ± {bse:.{digits}f} "
+                             f"({level_verdict(bd, bse, metric)})"])
+    if not rows:
+        return []
+    return ["", "## Where ours, default stays behind", "",
+            "Each table-score where the default is behind a peer beyond two standard "
+            "errors, and the best of the other variants of ours fitted on the same "
+            "splits (every portfolio and fold count below, and one network) against "
+            "that peer. What else was tried there, and why it stays behind, is in the "
+            "user guide (Choosing parameters, The table ensemble), with "
+            "`benchmarks/probe_portfolio.py` and `benchmarks/probe_temperature.py`.",
+            "", markdown_table(["table", "score", "peer", "ours, default - peer",
+                                "variants tried", "best variant - peer"], rows)]
+
+
 def summarise_ensemble(results, args):
     ours = default_row()
     lines = [
@@ -1048,6 +1117,7 @@ def summarise_ensemble(results, args):
         label=lambda name: name + (" (chosen on)" if name in DECIDE_TABLES else ""))
     lines += ["## Ours, default, against each peer", "",
               markdown_table(header, table_rows), "", *tally_lines(tally)]
+    lines += stays_behind_lines(results, ours)
     lines += ["", "## Every portfolio and fold count, against one network", "",
               "Mean over the seeds; in brackets the paired difference to one network "
               "± its standard error.", ""]
@@ -1071,28 +1141,29 @@ def summarise_ensemble(results, args):
     lines += [markdown_table(header, variant_rows), ""]
     lines += ["## Fit and prediction time", "",
               "Mean fit CPU seconds; ours, default over one network and over LightGBM "
-              "(ratio of means); one-row prediction in ms, the whole pipeline, for the "
-              "ensemble of the network configuration alone (5 members; the default's "
-              "10 members compute twice the layers).", ""]
+              "(ratio of means); one-row prediction in ms, the whole pipeline from a "
+              "one-row DataFrame: ours, the default table model (`--one-row`: "
+              f"fitted on the table's first split, median of {ONE_ROW_REPEATS} "
+              "predictions after one that builds its row plan; - where not run), and "
+              "LightGBM (median of 5, the mean over the splits).", ""]
     time_rows = []
     for name, result in results.items():
         rows = result["rows"]
         if ours not in rows:
             continue
         cpu = {m: mean(rows[m], "cpu_s") for m in (ours, *ENSEMBLE_PEERS) if m in rows}
-        first = next(r for r in rows if r.endswith(f"x{args.n_folds}")
-                     and "+" not in r)
+        one_row = result.get("one_row")
         time_rows.append([
             name, *(f"{cpu[m]:.1f}" if m in cpu else "-"
                     for m in (ours, ONE_NETWORK, LIGHTGBM, CATBOOST)),
             *(f"{cpu[ours] / cpu[m]:.1f}" if m in cpu else "-"
               for m in (ONE_NETWORK, LIGHTGBM)),
-            f"{statistics.fmean(r['predict_ms'] for r in rows[first]):.1f}",
+            f"{one_row['ms']:.2f}" if one_row else "-",
             f"{statistics.fmean(r['predict_ms'] for r in rows[LIGHTGBM]):.2f}"
             if LIGHTGBM in rows else "-"])
     lines += [markdown_table(["table", "ours CPU s", "one network CPU s",
                               "LightGBM CPU s", "CatBoost CPU s", "ours / one network",
-                              "ours / LightGBM", "network x5 1-row ms",
+                              "ours / LightGBM", "ours 1-row ms",
                               "LightGBM 1-row ms"],
                              time_rows), ""]
     lines += budget_lines(results)
@@ -1121,7 +1192,8 @@ def summarise_ensemble(results, args):
                  if args.peers != list(PEER_KEYS) else "")
               + (f" --output {output_name(args.output)}"
                  if Path(args.output) != RESULTS / "tabular_ensemble" else "")
-              + "`", ""]
+              + "`" + (", then the same with `--one-row`"
+                       if any("one_row" in r for r in results.values()) else ""), ""]
     text = "\n".join(lines)
     write_result(args.output, text, {"results": results,
                                      "settings": {"seeds": args.seeds,
@@ -1274,6 +1346,14 @@ def run_ensemble(args):
                                 args.threads)
             path.write_text(json.dumps(result))
             partial.unlink(missing_ok=True)
+        if path.exists() and args.one_row and not args.pytabkit:
+            result = json.loads(path.read_text())
+            if "one_row" not in result:
+                print(f"one row: {name}", flush=True)
+                result["one_row"] = run_worker(
+                    __file__, [name, mode, "--one-row", *ensemble_arguments(args)],
+                    args.threads)
+                path.write_text(json.dumps(result))
         if path.exists():
             results[name] = json.loads(path.read_text())
     (summarise_pytabkit if args.pytabkit else summarise_ensemble)(results, args)
@@ -1426,6 +1506,38 @@ def paired_with_saved(results, saved_path):
     return merged, checks
 
 
+def neural_behind_catboost_lines(merged, ours):
+    """Where ours, default is behind CatBoost: how far behind it the two
+    published neural defaults are on the same splits."""
+    rows = []
+    models = (ours, *PYTABKIT_PEERS)
+    for name, result in merged.items():
+        catboost = result["rows"].get(CATBOOST)
+        for metric in ENSEMBLE_METRICS[result["task"]] if catboost else ():
+            d, se, _ = paired_se(result["rows"][ours], catboost, metric)
+            if level_verdict(d, se, metric) != "behind":
+                continue
+            cells = [name, HEADERS[metric]]
+            for model in models:
+                if model not in result["rows"]:
+                    cells.append("-")
+                    continue
+                d, se, n = paired_se(result["rows"][model], catboost, metric)
+                digits = DIGITS[metric]
+                cells.append(f"{d:+.{digits}f} ± {se:.{digits}f} "
+                             f"({level_verdict(d, se, metric)}, {n})")
+            rows.append(cells)
+    if not rows:
+        return []
+    return ["", "## Where ours stays behind CatBoost, the neural peers", "",
+            "Each table-score where ours, default is behind CatBoost beyond two "
+            "standard errors, and each neural model minus CatBoost on the same "
+            "splits (paired, ± its standard error; the verdict and the number of "
+            "splits in brackets).", "",
+            markdown_table(["table", "score", *(f"{m} - CatBoost" for m in models)],
+                           rows)]
+
+
 def summarise_pytabkit(results, args):
     """The --pytabkit result: ours, default against RealMLP-TD and TabM-D."""
     saved_path = Path(args.reuse) if args.reuse else ENSEMBLE_RESULT
@@ -1466,6 +1578,7 @@ def summarise_pytabkit(results, args):
     table_rows, tally = versus_rows(merged, ours, PYTABKIT_PEERS)
     lines += ["## Ours, default, against each peer", "",
               markdown_table(header, table_rows), "", *tally_lines(tally)]
+    lines += neural_behind_catboost_lines(merged, ours)
     lines += ["", "## Fit and prediction time", "",
               "Mean fit CPU seconds over the splits (ours and LightGBM: the saved "
               "run's, on the same shared machine), ours / peer (ratio of means), and "
@@ -2050,6 +2163,10 @@ def parse_args(argv=None):
     parser.add_argument("--note", default=None,
                         help="--ensemble: a paragraph added to the result's header "
                              "(what was left out and why)")
+    parser.add_argument("--one-row", action="store_true",
+                        help="--ensemble: fit the default table model on the first split "
+                             "of each table in --cache that has no one-row time yet, and "
+                             "time its one-row predictions (the result's 'ours 1-row ms')")
     parser.add_argument("--summarise-only", action="store_true",
                         help="--ensemble: write the result from --cache, no fits")
     parser.add_argument("--worker", help=argparse.SUPPRESS)

@@ -73,3 +73,29 @@ def test_resume_is_idempotent(bench_tabular, tmp_path):
     once = (cache / "A.json").read_text()
     bench_tabular.resume_cache(cache, saved, ["A"])
     assert (cache / "A.json").read_text() == once
+
+
+def scored(values):
+    """Rows of a model over seeds 0, 1, ...: accuracy ``v``, log loss ``1 - v``."""
+    return [{"seed": s, "accuracy": v, "log_loss": 1 - v} for s, v in enumerate(values)]
+
+
+def test_behind_sections_list_the_table_scores_behind_catboost_beyond_the_noise(
+        bench_tabular):
+    ours = bench_tabular.default_row()
+    rows = {ours: scored([0.70, 0.72, 0.71, 0.69]),
+            "CatBoost": scored([0.80, 0.83, 0.80, 0.79]),
+            "ours, network x5": scored([0.75, 0.76, 0.74, 0.73]),
+            "RealMLP-TD": scored([0.60, 0.61, 0.62, 0.60]),
+            "TabM-D": scored([0.79, 0.80, 0.81, 0.79])}
+    results = {"T": {"task": "classification", "rows": rows}}
+    ensemble = "\n".join(bench_tabular.stays_behind_lines(results, ours))
+    assert "| T | accuracy | CatBoost |" in ensemble
+    assert "| T | log loss | CatBoost |" in ensemble
+    assert "`ours, network x5`: -0.0600" in ensemble  # the best variant tried
+    neural = "\n".join(bench_tabular.neural_behind_catboost_lines(results, ours))
+    assert "| T | accuracy | -0.1000 ± 0.0041 (behind, 4) | -0.1975" in neural
+    # level with CatBoost within two standard errors: neither section has a row
+    rows["CatBoost"] = scored([0.70, 0.73, 0.70, 0.69])
+    assert bench_tabular.stays_behind_lines(results, ours) == []
+    assert bench_tabular.neural_behind_catboost_lines(results, ours) == []

@@ -169,6 +169,14 @@ def test_task_is_inferred_and_can_be_overridden(tmp_path):
     assert code == 0, err
     assert read_metrics(tmp_path / "b")["task"] == "classification"
     assert "integer levels" not in err
+    # the same codes in a column named as classes are taken for classes
+    path = tmp_path / "types.csv"
+    table.drop(columns="label").rename(columns={"grade": "Type"}).to_csv(path,
+                                                                         index=False)
+    code, out, err = train(path, tmp_path / "c", "--target", "Type")
+    assert code == 0, err
+    assert read_metrics(tmp_path / "c")["task"] == "classification"
+    assert "class codes" in err and "--task regression" in err
 
 
 def test_table_runs_use_the_table_defaults_unless_told_otherwise(tmp_path, toy_csv):

@@ -103,6 +103,31 @@ def test_ordered_integer_levels_are_a_regression_said_aloud(y):
     assert "--task classification" in message
 
 
+@pytest.mark.parametrize("name", ["Type", "class", "GlassType", "species_label",
+                                  "Kind of animal"])
+def test_integer_levels_named_as_classes_are_class_codes_said_aloud(name):
+    # Glass's types 1, 2, 3, 5, 6, 7 and Zoo's 1-7 are codes, not counts
+    y = pd.Series([1, 2, 3, 5, 6, 7, 1, 2], name=name)
+    with pytest.warns(TableWarning) as caught:
+        assert infer_task(y) == "classification"
+    message = str(caught[0].message)
+    assert repr(name) in message and "6 integer levels" in message
+    assert "--task regression" in message
+
+
+@pytest.mark.parametrize("name", ["classroom_size", "subtype_count", "visits"])
+def test_class_words_count_only_as_whole_words(name):
+    with pytest.warns(TableWarning, match="--task classification"):
+        assert infer_task(pd.Series([0, 1, 2, 3], name=name)) == "regression"
+
+
+def test_a_class_name_does_not_turn_many_levels_or_fractions_into_classes():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert infer_task(pd.Series(np.arange(21), name="type")) == "regression"
+        assert infer_task(pd.Series([0.5, 1.0, 2.0], name="class")) == "regression"
+
+
 @pytest.mark.parametrize("y", [["a", "b"], [0, 1, 0], [0.5, 2.25, 3.0],
                                np.arange(30)])
 def test_certain_guesses_are_silent(y):

@@ -21,6 +21,10 @@ PANDAS_HINT = 'pip install "skmlp_scratch[tabular]"'
 # class codes: infer_task takes it for a regression and says so
 MAX_CLASS_LEVELS = 20
 
+# words that, as a word of the target's name ("Type", "class_label"), say that
+# its integer values are class codes, not ordered numbers
+CLASS_WORDS = frozenset({"class", "type", "label", "category", "species", "kind"})
+
 
 class TableError(ValueError):
     """A table that cannot be used as it is: unreadable, empty or inconsistent."""
@@ -737,10 +741,12 @@ def infer_task(y):
     numeric target of at most two distinct values (0/1, 1/2). Any other
     numeric target is a regression target: numbers that are not all integers,
     and integers of three levels or more, which are ordered (a count of
-    doctor visits, years of schooling, a rating) unless the user says that
-    they are class codes. With at most ``MAX_CLASS_LEVELS`` (20) integer
-    levels that guess can be wrong, so it is said in a :class:`TableWarning`
-    that names the way to the other task.
+    doctor visits, years of schooling, a rating) unless they are class codes.
+    Codes are recognised by the target's name: integers of at most
+    ``MAX_CLASS_LEVELS`` (20) levels in a column named with a word of
+    ``CLASS_WORDS`` ("Type", "class", "species_label") are class labels.
+    Either guess about 3 to 20 integer levels can be wrong, so it is said in
+    a :class:`TableWarning` that names the way to the other task.
 
     Parameters
     ----------
@@ -756,7 +762,8 @@ def infer_task(y):
     -----
     TableWarning
         When the target is integers of 3 to ``MAX_CLASS_LEVELS`` levels: taken
-        for a regression, though they might be class codes.
+        for a regression, though they might be class codes, or, named as
+        class codes, for a classification.
 
     Examples
     --------
@@ -772,16 +779,31 @@ def infer_task(y):
     levels = np.unique(values)
     if len(levels) <= 2:
         return "classification"
-    if len(levels) <= MAX_CLASS_LEVELS:
-        name = f"target {y.name!r}" if isinstance(getattr(y, "name", None), str) else (
-            "the target")
-        shown = ", ".join(f"{v:g}" for v in levels[:6]) + (", ..." if len(levels) > 6
-                                                             else "")
+    if len(levels) > MAX_CLASS_LEVELS:
+        return "regression"
+    column = getattr(y, "name", None)
+    name = f"target {column!r}" if isinstance(column, str) else "the target"
+    shown = ", ".join(f"{v:g}" for v in levels[:6]) + (", ..." if len(levels) > 6
+                                                         else "")
+    if isinstance(column, str) and CLASS_WORDS & _words(column):
         warnings.warn(
-            f"{name} has {len(levels)} integer levels ({shown}): taken as ordered "
-            "numbers (a count, a score), so the task is regression; if they are "
-            "class codes, ask for classification (--task classification on the "
-            "command line)", TableWarning, stacklevel=2)
+            f"{name} has {len(levels)} integer levels ({shown}) and a name that says "
+            "they are class codes, so the task is classification; if they are "
+            "ordered numbers (a count, a score), ask for regression (--task "
+            "regression on the command line)", TableWarning, stacklevel=2)
+        return "classification"
+    warnings.warn(
+        f"{name} has {len(levels)} integer levels ({shown}): taken as ordered "
+        "numbers (a count, a score), so the task is regression; if they are "
+        "class codes, ask for classification (--task classification on the "
+        "command line)", TableWarning, stacklevel=2)
     return "regression"
+
+
+def _words(name):
+    """The lower-case words of a column name: ``"GlassType"`` and
+    ``"glass_type"`` give ``{"glass", "type"}``."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+    return set(re.findall(r"[a-z]+", spaced.lower()))
 
 
