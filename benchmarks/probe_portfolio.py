@@ -46,8 +46,9 @@ from pathlib import Path
 import numpy as np
 
 from _harness import limit_threads, machine_summary, markdown_table, write_result
-from bench_tabular import (DEFAULT_DATA, TABLES, ensemble_scores, load_table,
-                           oof_and_held, predicted, split_table, timed_fit)
+from bench_tabular import (DEFAULT_DATA, ENSEMBLE_METRICS, HEADERS, TABLES,
+                           ensemble_scores, load_table, oof_and_held, predicted,
+                           split_table, timed_fit)
 
 DECIDE = ("Glass", "Sonar", "SwissLabor", "Vehicle", "HousePrices", "Affairs")
 CHECK = ("Ionosphere", "TeachingRatings", "PhDPublications", "Medicaid1986",
@@ -146,8 +147,6 @@ def label(combo):
     return "+".join(combo)
 
 
-METRICS = {"classification": ("accuracy", "log_loss"), "regression": ("r2",)}
-NAMES = {"accuracy": "accuracy", "log_loss": "log loss", "r2": "R^2"}
 SIGN = {"accuracy": 1, "log_loss": -1, "r2": 1}
 
 
@@ -170,7 +169,7 @@ def summary(results, tables):
         if name not in results:
             continue
         runs = results[name]["runs"]
-        for metric in METRICS[results[name]["task"]]:
+        for metric in ENSEMBLE_METRICS[results[name]["task"]]:
             means = {c: statistics.fmean(r[c][metric] for r in runs) for c in combos}
             order = sorted(combos, key=lambda c: -SIGN[metric] * means[c])
             for c in combos:
@@ -192,8 +191,8 @@ def catboost_rows(results):
     for name, result in results.items():
         peer = {r["seed"]: r for r in saved[name]["rows"]["CatBoost"]}
         runs = result["runs"]
-        for metric in METRICS[result["task"]]:
-            cells = [name, NAMES[metric]]
+        for metric in ENSEMBLE_METRICS[result["task"]]:
+            cells = [name, HEADERS[metric]]
             for i, combo in enumerate(portfolios()):
                 ours = [r[label(combo)] for r in runs]
                 d, se = paired(ours, [peer[r["seed"]] for r in runs], metric)
